@@ -1,0 +1,50 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+/// farm: a render farm for AI song-cover music videos.
+///
+/// Layout: `Sources/FarmKit` is the host (everything that is not a provider), `Plugins/*` are the
+/// built-in stage providers (one library each, registered by the CLI), `Sources/farm` is the CLI.
+let package = Package(
+    name: "farm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "farm", targets: ["farm"]),
+        .library(name: "FarmKit", targets: ["FarmKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CJansson", path: "Sources/CJansson", pkgConfig: "jansson",
+            providers: [.apt(["libjansson-dev"]), .brew(["jansson"])]),
+        .systemLibrary(
+            name: "CCurl", path: "Sources/CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]),
+        .target(
+            name: "FarmKit",
+            dependencies: [
+                "CJansson",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]),
+        .target(name: "FFmpegProvider", dependencies: ["FarmKit"], path: "Plugins/FFmpeg"),
+        .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
+        .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
+        .executableTarget(
+            name: "farm",
+            dependencies: [
+                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "FarmTestSupport", dependencies: ["FarmKit"], path: "Tests/Support"),
+        .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "FarmTestSupport"]),
+        .testTarget(
+            name: "PluginTests",
+            dependencies: ["FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "FarmTestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport"]),
+    ]
+)

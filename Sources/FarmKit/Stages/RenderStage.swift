@@ -1,0 +1,99 @@
+import Foundation
+
+/// One kind of work in a render graph, done by a provider: "make a still", "convert a voice", "mux".
+///
+/// A stage is a pure function of its inputs and parameters as far as the cache is concerned: the
+/// host computes a key from `id`, the resolved parameters and the input digests, and reuses earlier
+/// outputs when the key matches. Stages that are not deterministic (remote AI models) are cached the
+/// same way, so a paid result is never bought twice.
+public protocol RenderStage: Sendable {
+    /// Implementation id with a version, part of every cache key.
+    var id: StageID { get }
+    /// One-line description for `farm providers list`.
+    var summary: String { get }
+    var inputs: [Port] { get }
+    var outputs: [Port] { get }
+    var parameters: [ParamSpec] { get }
+    /// Same inputs, same bytes. Informational: every stage is cached by key either way.
+    var isDeterministic: Bool { get }
+
+    /// Does the work. Output files must be written inside `context.scratchDirectory`; the host moves
+    /// them into the store. Throw `StageFailure` for problems a user can act on.
+    func run(_ request: StageRequest, in context: StageContext) async throws -> StageResult
+
+    /// Checks parameters before any stage of the render runs (for root stages such as the song
+    /// source: the file exists, has audio, is not over the cap). Throw a `StageFailure` with
+    /// `isBadInput` for problems a user must fix. Default: nothing to check.
+    func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws
+
+    /// Extra cache-key material that the parameters alone do not capture, such as the digest of a
+    /// local file a parameter names. `digest` returns the SHA-256 of a file, memoised by the store.
+    /// Default: `nil`.
+    func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON?
+}
+
+extension RenderStage {
+    public var isDeterministic: Bool { true }
+    public var parameters: [ParamSpec] { [] }
+    public func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {}
+    public func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON? { nil }
+
+    /// The spec of parameter `name`, if the stage declares it.
+    public func parameter(named name: String) -> ParamSpec? { parameters.first { $0.name == name } }
+    public func input(named name: String) -> Port? { inputs.first { $0.name == name } }
+    public func output(named name: String) -> Port? { outputs.first { $0.name == name } }
+}
+
+/// What a stage is asked to do: its wired inputs and its fully resolved parameters.
+public struct StageRequest: Sendable {
+    /// Input port name → artifact.
+    public let inputs: [String: Artifact]
+    /// Parameter name → value, after presets, `--set`, defaults and `{{…}}` interpolation.
+    public let parameters: [String: JSON]
+
+    public init(inputs: [String: Artifact], parameters: [String: JSON]) {
+        self.inputs = inputs
+        self.parameters = parameters
+    }
+
+    /// The artifact on input `name`; throws a `StageFailure` when it was not wired.
+    public func input(_ name: String) throws -> Artifact {
+        guard let artifact = inputs[name] else {
+            throw StageFailure("input '\(name)' is not connected", hint: "wire it in the profile with \"from\": {\"\(name)\": \"STAGE.OUTPUT\"}")
+        }
+        return artifact
+    }
+
+    public func string(_ name: String) -> String? { parameters[name]?.stringValue }
+    public func int(_ name: String) -> Int? { parameters[name]?.intValue }
+    public func double(_ name: String) -> Double? { parameters[name]?.doubleValue }
+    public func bool(_ name: String) -> Bool? { parameters[name]?.boolValue }
+}
+
+/// What a stage made: output port name → file in the scratch folder, and facts about the work.
+public struct StageResult: Sendable {
+    public var outputs: [String: URL]
+    /// Facts downstream stages and profiles can use (`{{song.title}}`), kept with the cached result.
+    public var metadata: [String: JSON]
+
+    public init(outputs: [String: URL], metadata: [String: JSON] = [:]) {
+        self.outputs = outputs
+        self.metadata = metadata
+    }
+}
+
+/// A stage failure a user can act on: what went wrong and what to do about it.
+public struct StageFailure: Error, Sendable, CustomStringConvertible {
+    public let message: String
+    public let hint: String?
+    /// True when the input itself is bad (exit code 2) rather than the work failing (exit code 1).
+    public let isBadInput: Bool
+
+    public init(_ message: String, hint: String? = nil, isBadInput: Bool = false) {
+        self.message = message
+        self.hint = hint
+        self.isBadInput = isBadInput
+    }
+
+    public var description: String { message }
+}
