@@ -1,7 +1,32 @@
 import ArgumentParser
+import FFmpegProvider
 import FarmKit
+import FetchProvider
+import OfflineProvider
 
 @main
 struct Farm: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "farm", abstract: "A render farm for AI song-cover music videos.")
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "farm",
+        abstract: "A render farm for AI song-cover music videos.",
+        discussion: """
+            farm turns a song and a trained subject (a voice model and an image model of a person) into a \
+            music video of that person singing it. Render profiles pick the provider of every stage.
+
+            Examples:
+              farm render --profile offline --song demo/demo-song.mp3
+              farm render --profile vivid --subject alice --song song.mp3 --out alice.mp4
+              farm profiles show offline
+            """,
+        version: version,
+        subcommands: [RenderCommand.self, ProfilesCommand.self, ProvidersCommand.self, RunsCommand.self, CacheCommand.self])
+}
+
+/// The providers compiled into this binary. The host knows none of them by name.
+enum BuiltInProviders {
+    static var registry: ProviderRegistry {
+        ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider()])
+    }
 }

@@ -1,0 +1,51 @@
+/// What a render reports while it runs; the CLI turns these into a live display or JSON lines.
+public enum RenderEvent: Sendable {
+    /// The plan is valid and the run is recorded; stages follow in plan order.
+    case started(runID: String, profile: String, subject: String, stages: [PlannedStage])
+    case stage(name: String, status: StageRunStatus, seconds: Double?, error: String?)
+    case progress(stage: String, fraction: Double?, message: String)
+    case log(stage: String, line: String)
+    case finished(RenderSummary)
+
+    public struct PlannedStage: Sendable {
+        public let name: String
+        public let implementation: String
+        public let provider: String
+    }
+}
+
+/// How a render ended, stage by stage.
+public struct RenderSummary: Sendable {
+    public enum Status: String, Sendable { case succeeded, failed, interrupted }
+
+    public struct Stage: Sendable {
+        public let name: String
+        public let implementation: String
+        public let provider: String
+        public let status: StageRunStatus
+        public let cached: Bool
+        public let seconds: Double
+        public let error: String?
+        public let hint: String?
+        /// The failure was bad input (exit code 2) rather than failed work.
+        public let isBadInput: Bool
+        /// The last lines the stage logged, kept for failures.
+        public let logTail: [String]
+    }
+
+    public let runID: String
+    public let status: Status
+    /// The rendered file, when the render succeeded.
+    public let output: String?
+    public let stages: [Stage]
+    /// farm's wall time for the whole render, seconds.
+    public let seconds: Double
+
+    public var exitCode: Int32 {
+        switch status {
+        case .succeeded: ExitStatus.success
+        case .failed: stages.contains { $0.status == .failed && $0.isBadInput } ? ExitStatus.badInput : ExitStatus.stageFailed
+        case .interrupted: ExitStatus.interrupted
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+
+/// Renders: loads the profile and subject, checks everything, runs the graph, writes the result.
+/// The CLI (and later the web studio) are thin layers over this service.
+public struct RenderService: Sendable {
+    public let registry: ProviderRegistry
+    public let profiles: ProfileLibrary
+    /// FARM_HOME: the store and the subjects.
+    public let home: URL
+    public let ffmpeg: FFmpeg
+    /// Where relative output paths are resolved.
+    public let workingDirectory: URL
+
+    public init(registry: ProviderRegistry, profiles: ProfileLibrary, home: URL, ffmpeg: FFmpeg = FFmpeg(),
+                workingDirectory: URL = URL(fileURLWithPath: FileManager.default.currentDirectoryPath, isDirectory: true)) {
+        self.registry = registry
+        self.profiles = profiles
+        self.home = home
+        self.ffmpeg = ffmpeg
+        self.workingDirectory = workingDirectory
+    }
+
+    /// Loads and checks everything a render needs without running anything (also `--dry-run`).
+    public func plan(_ request: RenderRequest) throws -> RenderPlan {
+        let profile = try profiles.load(request.profile)
+        guard let subjectName = request.subject ?? profile.defaultSubject else {
+            throw UsageError("profile \(profile.name) needs a subject", hint: "give --subject NAME (see farm subjects list)")
+        }
+        let subject = try SubjectCatalog(home: home).subject(named: subjectName)
+        var inputs: [String: String] = [:]
+        inputs["song"] = request.song
+        let overrides = ProfileResolver.Overrides(parameters: try request.settings.map(ParameterOverride.init(parsing:)), inputs: inputs)
+        return try ProfileResolver(registry: registry).resolve(profile, subject: subject, overrides: overrides)
+    }
+
+    /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
+    /// work starts are thrown; what happens after is in the summary.
+    public func render(_ request: RenderRequest, events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let plan = try plan(request)
+        let destination = try outputPath(for: request, plan: plan)
+        let store = try Store(home: home)
+
+        for node in plan.nodes where node.parameters.allSatisfy({ $0.value.templateReferences.isEmpty }) {
+            try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
+        }
+
+        let run = try await store.createRun(NewRun(profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: request.json))
+        events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: plan.nodes.map {
+            .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
+        }))
+
+        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan)
+        var status: RenderSummary.Status =
+            outcomes.values.contains { $0.status == .interrupted } ? .interrupted
+            : outcomes.values.allSatisfy { $0.status.hasOutputs } ? .succeeded : .failed
+        var output: String?
+        var writeError: (any Error)?
+        if status == .succeeded, let artifact = outcomes[plan.output.stage]?.outputs[plan.output.port] {
+            do {
+                try await Self.publish(artifact, to: destination)
+                output = destination.path
+            } catch {
+                status = Task.isCancelled ? .interrupted : .failed
+                writeError = error
+            }
+        }
+
+        let summary = RenderSummary(
+            runID: run.id, status: status, output: output,
+            stages: plan.nodes.map { node in
+                let outcome = outcomes[node.name]!
+                let farmError = outcome.error as? any FarmError
+                return .init(name: node.name, implementation: node.implementation.id.description, provider: node.provider,
+                             status: outcome.status, cached: outcome.status == .cached, seconds: outcome.seconds,
+                             error: farmError?.message ?? outcome.error.map { "\($0)" }, hint: farmError?.hint,
+                             isBadInput: farmError?.exitCode == ExitStatus.badInput, logTail: outcome.logTail)
+            },
+            seconds: (clock.now - start).seconds)
+        let failure = writeError.map { "cannot write \(destination.path): \($0)" }
+            ?? summary.stages.first { $0.status == .failed }.map { "stage \($0.name) failed: \($0.error ?? "unknown error")" }
+        try? await store.finishRun(id: run.id, status: RunStatus(rawValue: status.rawValue)!, output: output,
+                                   outputDigest: output == nil ? nil : outcomes[plan.output.stage]?.outputs[plan.output.port]?.digest,
+                                   error: failure)
+        events(.finished(summary))
+        if let writeError, status == .failed { throw OutputError("cannot write the result to \(destination.path): \(writeError)", hint: "check the folder's free space and permissions") }
+        return summary
+    }
+
+    /// The output file path, checked before any work: its folder must exist and be writable.
+    func outputPath(for request: RenderRequest, plan: RenderPlan) throws -> URL {
+        let songName = request.song.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? plan.profile.name
+        let defaultName = Self.slug("\(plan.subject.name)-\(songName)") + ".mp4"
+        var url = request.output.map { URL(fileURLWithPath: $0, relativeTo: workingDirectory).standardizedFileURL }
+            ?? workingDirectory.appendingPathComponent(defaultName)
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            url = url.appendingPathComponent(defaultName)
+        }
+        let folder = url.deletingLastPathComponent()
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+            throw OutputError("output folder does not exist: \(folder.path)", hint: "create it first, or give --out a path in an existing folder")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw OutputError("output folder is not writable: \(folder.path)", hint: "give --out a path in a folder you can write")
+        }
+        return url
+    }
+
+    /// Copies the result out of the store: temp file in the destination folder, then rename, so
+    /// the destination never holds a partial video.
+    static func publish(_ artifact: Artifact, to destination: URL) async throws {
+        try await BlockingIO.run {
+            let temp = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
+            do {
+                try FileManager.default.copyItem(at: artifact.path, to: temp)
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temp.path)
+                guard rename(temp.path, destination.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            } catch {
+                try? FileManager.default.removeItem(at: temp)
+                throw error
+            }
+        }
+    }
+
+    static func slug(_ text: String) -> String {
+        let mapped = text.lowercased().map { $0.isLetter || $0.isNumber ? $0 : "-" }
+        return String(mapped).split(separator: "-").joined(separator: "-")
+    }
+}
+
+/// A mistake in how farm was called.
+public struct UsageError: FarmError {
+    public let message: String
+    public let hint: String?
+    public var exitCode: Int32 { ExitStatus.badInput }
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// The result cannot be written where the user asked.
+public struct OutputError: FarmError {
+    public let message: String
+    public let hint: String?
+    public var exitCode: Int32 { ExitStatus.badInput }
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
+}

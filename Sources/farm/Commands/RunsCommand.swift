@@ -1,0 +1,106 @@
+import ArgumentParser
+import FarmKit
+import Foundation
+
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List past renders and show one.", subcommands: [List.self, Show.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
+
+        @Option(help: "How many runs to list.")
+        var limit = 20
+
+        @Flag(help: "Print one JSON object per run.")
+        var json = false
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let runs = try await Store(home: store.homeURL).runs(limit: limit)
+                if json {
+                    for run in runs { print(RunsCommand.json(run).compactString) }
+                    return
+                }
+                guard !runs.isEmpty else {
+                    print("no runs yet: try farm render --profile offline --song FILE")
+                    return
+                }
+                var rows = [["run", "status", "profile", "subject", "song", "started"]]
+                for run in runs {
+                    rows.append([run.id, run.status.rawValue, run.profile, run.subject, run.song, RunsCommand.timestamp(run.createdAt)])
+                }
+                print(Console.table(rows), terminator: "")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run with its stages.", discussion: "Example: farm runs show 20261125-1043")
+
+        @Argument(help: "A run id, or a unique beginning of one.")
+        var id: String
+
+        @Flag(help: "Print the run as one JSON object.")
+        var json = false
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let (run, stages) = try await Store(home: store.homeURL).run(id: id) else {
+                    throw UsageError("no run \"\(id)\"", hint: "farm runs list shows the runs")
+                }
+                if json {
+                    var object = RunsCommand.json(run).objectValue!
+                    object["stages"] = .array(stages.map { stage in
+                        var entry = JSONObject([("stage", .string(stage.stage)), ("implementation", .string(stage.implementation)),
+                                                ("provider", .string(stage.provider)), ("status", .string(stage.status.rawValue)),
+                                                ("cached", .bool(stage.cached))])
+                        entry["seconds"] = stage.seconds.map(JSON.double)
+                        entry["cache_key"] = stage.cacheKey.map(JSON.string)
+                        entry["error"] = stage.error.map(JSON.string)
+                        entry["metadata"] = stage.metadata
+                        return .object(entry)
+                    })
+                    print(JSON.object(object).compactString)
+                    return
+                }
+                var text = "run \(run.id): \(run.status.rawValue)\n"
+                text += "  profile \(run.profile) · subject \(run.subject) · song \(run.song)\n"
+                text += "  started \(RunsCommand.timestamp(run.createdAt))"
+                if let finished = run.finishedAt { text += " · took \(Console.duration(finished.timeIntervalSince(run.createdAt)))" }
+                text += "\n"
+                if let output = run.output { text += "  output \(output)\n" }
+                if let error = run.error { text += "  error: \(error)\n" }
+                var rows = [["stage", "implementation", "status", "time", "cache key"]]
+                for stage in stages {
+                    rows.append([stage.stage, stage.implementation, stage.status.rawValue,
+                                 stage.seconds.map(Console.duration) ?? "-", stage.cacheKey.map { String($0.prefix(12)) } ?? "-"])
+                }
+                text += "\n" + Console.table(rows)
+                for stage in stages where stage.status == .failed {
+                    text += "\n\(stage.stage) failed: \(stage.error ?? "unknown error")\n"
+                    if let log = stage.log { text += log.split(separator: "\n").suffix(10).map { "  \($0)\n" }.joined() }
+                }
+                print(text, terminator: "")
+            }
+        }
+    }
+
+    static func json(_ run: RunRecord) -> JSON {
+        var object = JSONObject([("run", .string(run.id)), ("status", .string(run.status.rawValue)), ("profile", .string(run.profile)),
+                                 ("subject", .string(run.subject)), ("song", .string(run.song)),
+                                 ("created", .string(timestamp(run.createdAt)))])
+        object["finished"] = run.finishedAt.map { .string(timestamp($0)) }
+        object["output"] = run.output.map(JSON.string)
+        object["error"] = run.error.map(JSON.string)
+        return .object(object)
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: false).timeSeparator(.colon))
+    }
+}

@@ -1,0 +1,214 @@
+import Dispatch
+import FarmKit
+import Foundation
+
+/// Shows a render's progress: a live table on a terminal, one line per change otherwise, or JSON
+/// lines with `--json`. All state lives on one serial queue, so callers never block.
+final class RenderReporter: @unchecked Sendable {
+    enum Mode { case live, plain, json }
+
+    private struct Row {
+        let name: String
+        let implementation: String
+        var status: StageRunStatus = .waiting
+        var startedAt: Date?
+        var seconds: Double?
+        var message = ""
+        var fraction: Double?
+    }
+
+    private let mode: Mode
+    private let queue = DispatchQueue(label: "farm.reporter")
+    // State below is only touched on `queue`.
+    private var rows: [Row] = []
+    private var header = ""
+    private var drawnLines = 0
+    private var timer: (any DispatchSourceTimer)?
+    private var spinner = 0
+
+    init(mode: Mode) {
+        self.mode = mode
+    }
+
+    func handle(_ event: RenderEvent) {
+        queue.async { self.apply(event) }
+    }
+
+    /// Prints the summary table and the result path once the render has ended.
+    func finish(_ summary: RenderSummary) {
+        queue.sync {
+            stopLive()
+            if mode == .json { return }
+            Console.writeError(Self.summaryTable(summary))
+            for stage in summary.stages where stage.status == .failed {
+                Console.printError("stage \(stage.name) failed: \(stage.error ?? "unknown error")", hint: stage.hint)
+                if !stage.logTail.isEmpty {
+                    Console.writeError("last lines of its log:\n" + stage.logTail.suffix(10).map { "  \($0)\n" }.joined())
+                }
+            }
+            switch summary.status {
+            case .succeeded: Console.writeOutput("\(summary.output ?? "")\n")
+            case .interrupted: Console.printNote("interrupted; finished stages are cached: run the same command again to continue")
+            case .failed: break
+            }
+        }
+    }
+
+    /// Reports an error that stopped the render before or outside the stages.
+    func fail(message: String, hint: String?, exitCode: Int32) {
+        queue.sync {
+            stopLive()
+            if mode == .json {
+                var line = JSONObject()
+                line["event"] = "finished"
+                line["status"] = exitCode == ExitStatus.interrupted ? "interrupted" : "failed"
+                line["output"] = .null
+                line["error"] = .string(message)
+                line["hint"] = hint.map(JSON.string) ?? .null
+                line["exit_code"] = .integer(Int64(exitCode))
+                line["stages"] = .object(JSONObject())
+                Console.writeOutput(JSON.object(line).compactString + "\n")
+            } else {
+                Console.printError(message, hint: hint)
+            }
+        }
+    }
+
+    // MARK: - On the queue
+
+    private func apply(_ event: RenderEvent) {
+        if mode == .json {
+            Console.writeOutput(Self.json(event).compactString + "\n")
+            return
+        }
+        switch event {
+        case .started(let runID, let profile, let subject, let stages):
+            rows = stages.map { Row(name: $0.name, implementation: $0.implementation) }
+            header = "farm: profile \(profile) · subject \(subject) · run \(runID)"
+            if mode == .live { startLive() } else { Console.writeError(header + "\n") }
+        case .stage(let name, let status, let seconds, let error):
+            guard let index = rows.firstIndex(where: { $0.name == name }) else { return }
+            rows[index].status = status
+            if status == .running { rows[index].startedAt = Date() }
+            rows[index].seconds = seconds
+            if mode == .plain {
+                var line = "\(name): \(status.rawValue)"
+                if let seconds, status.isFinal { line += " (\(Console.duration(seconds)))" }
+                if let error { line += ": \(error)" }
+                Console.writeError(line + "\n")
+            }
+        case .progress(let name, let fraction, let message):
+            guard let index = rows.firstIndex(where: { $0.name == name }) else { return }
+            rows[index].fraction = fraction
+            rows[index].message = message
+        case .log, .finished:
+            break
+        }
+        if mode == .live { redraw() }
+    }
+
+    private func startLive() {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now(), repeating: .milliseconds(100))
+        timer.setEventHandler { [unowned self] in
+            spinner += 1
+            redraw()
+        }
+        timer.resume()
+        self.timer = timer
+    }
+
+    private func stopLive() {
+        guard let timer else { return }
+        timer.cancel()
+        self.timer = nil
+        redraw()
+    }
+
+    private func redraw() {
+        guard mode == .live, !rows.isEmpty else { return }
+        let spinnerFrames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
+        let table = rows.map { row -> [String] in
+            let symbol: String
+            var detail: String
+            switch row.status {
+            case .waiting: (symbol, detail) = ("·", "waiting")
+            case .running:
+                symbol = spinnerFrames[spinner % spinnerFrames.count]
+                detail = "running " + Console.duration(Date().timeIntervalSince(row.startedAt ?? Date()))
+                if let fraction = row.fraction { detail += String(format: " %3.0f%%", fraction * 100) }
+                if !row.message.isEmpty { detail += " " + row.message }
+            case .cached: (symbol, detail) = ("↺", "cached")
+            case .succeeded: (symbol, detail) = ("✓", "done " + Console.duration(row.seconds ?? 0))
+            case .failed: (symbol, detail) = ("✗", "failed")
+            case .skipped: (symbol, detail) = ("-", "skipped")
+            case .interrupted: (symbol, detail) = ("!", "interrupted")
+            }
+            return ["  " + symbol, row.name, row.implementation, detail]
+        }
+        var text = drawnLines > 0 ? "\u{1B}[\(drawnLines)A" : ""
+        let lines = [header] + Console.table(table).split(separator: "\n").map(String.init)
+        for line in lines { text += "\u{1B}[2K" + line + "\n" }
+        drawnLines = lines.count
+        Console.writeError(text)
+    }
+
+    // MARK: - Formats
+
+    static func summaryTable(_ summary: RenderSummary) -> String {
+        var rows = [["stage", "provider", "status", "cached", "time"]]
+        for stage in summary.stages {
+            rows.append([stage.name, stage.provider, stage.status.rawValue, stage.cached ? "yes" : "no",
+                         stage.status == .waiting || stage.status == .skipped ? "-" : Console.duration(stage.seconds)])
+        }
+        return "\n" + Console.table(rows) + "\(summary.status.rawValue) in \(Console.duration(summary.seconds)) · run \(summary.runID)\n"
+    }
+
+    static func json(_ event: RenderEvent) -> JSON {
+        var line = JSONObject()
+        switch event {
+        case .started(let runID, let profile, let subject, let stages):
+            line["event"] = "started"
+            line["run"] = .string(runID)
+            line["profile"] = .string(profile)
+            line["subject"] = .string(subject)
+            line["stages"] = .array(stages.map { ["name": .string($0.name), "implementation": .string($0.implementation), "provider": .string($0.provider)] })
+        case .stage(let name, let status, let seconds, let error):
+            line["event"] = "stage"
+            line["stage"] = .string(name)
+            line["status"] = .string(status.rawValue)
+            line["seconds"] = seconds.map(JSON.double)
+            line["error"] = error.map(JSON.string)
+        case .progress(let name, let fraction, let message):
+            line["event"] = "progress"
+            line["stage"] = .string(name)
+            line["fraction"] = fraction.map(JSON.double) ?? .null
+            line["message"] = .string(message)
+        case .log(let name, let text):
+            line["event"] = "log"
+            line["stage"] = .string(name)
+            line["line"] = .string(text)
+        case .finished(let summary):
+            line["event"] = "finished"
+            line["run"] = .string(summary.runID)
+            line["status"] = .string(summary.status.rawValue)
+            line["output"] = summary.output.map(JSON.string) ?? .null
+            line["seconds"] = .double(summary.seconds)
+            var stages = JSONObject()
+            for stage in summary.stages {
+                var entry: JSONObject = JSONObject([("status", .string(stage.status.rawValue)), ("cached", .bool(stage.cached)),
+                                                    ("seconds", .double(stage.seconds)), ("provider", .string(stage.provider))])
+                entry["error"] = stage.error.map(JSON.string)
+                entry["hint"] = stage.hint.map(JSON.string)
+                stages[stage.name] = .object(entry)
+            }
+            line["stages"] = .object(stages)
+            if let failed = summary.stages.first(where: { $0.status == .failed }) {
+                line["error"] = .string("stage \(failed.name) failed: \(failed.error ?? "unknown error")")
+                line["hint"] = failed.hint.map(JSON.string)
+            }
+            line["exit_code"] = .integer(Int64(summary.exitCode))
+        }
+        return .object(line)
+    }
+}
