@@ -1,0 +1,102 @@
+import Foundation
+
+/// Where a run stands.
+public enum RunStatus: String, Sendable, Codable, CaseIterable {
+    case running, succeeded, failed, interrupted
+}
+
+/// What a new run is asked to do.
+public struct NewRun: Sendable {
+    public let profile: String
+    public let subject: String
+    public let song: String
+    /// The invocation (flags, overrides), kept so `farm runs resume` can repeat it.
+    public let request: JSON
+
+    public init(profile: String, subject: String, song: String, request: JSON) {
+        self.profile = profile
+        self.subject = subject
+        self.song = song
+        self.request = request
+    }
+}
+
+/// One recorded run of a profile.
+public struct RunRecord: Sendable, Equatable {
+    /// `YYYYMMDD-HHMMSS-xxxx` (UTC time, 4 random hex digits): short and sortable.
+    public let id: String
+    public let profile: String
+    public let subject: String
+    public let song: String
+    public let status: RunStatus
+    public let createdAt: Date
+    public let finishedAt: Date?
+    /// Where the final output was written.
+    public let output: String?
+    /// The stored artifact of the final output (kept by gc).
+    public let outputDigest: String?
+    public let error: String?
+    public let request: JSON
+
+    public init(
+        id: String, profile: String, subject: String, song: String, status: RunStatus, createdAt: Date,
+        finishedAt: Date? = nil, output: String? = nil, outputDigest: String? = nil, error: String? = nil,
+        request: JSON
+    ) {
+        self.id = id
+        self.profile = profile
+        self.subject = subject
+        self.song = song
+        self.status = status
+        self.createdAt = createdAt
+        self.finishedAt = finishedAt
+        self.output = output
+        self.outputDigest = outputDigest
+        self.error = error
+        self.request = request
+    }
+}
+
+/// Where one stage of a run stands.
+public enum StageRunStatus: String, Sendable, Codable, CaseIterable {
+    case waiting, running, cached, succeeded, failed, skipped, interrupted
+}
+
+/// One stage of a run, as recorded.
+public struct StageRunRecord: Sendable, Equatable {
+    /// The stage's name in the profile (`portrait`, `cover`, …).
+    public var stage: String
+    /// The implementation's `StageID` description (`replicate.sonic@1`).
+    public var implementation: String
+    public var provider: String
+    public var cacheKey: String?
+    public var status: StageRunStatus
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var seconds: Double?
+    public var error: String?
+    /// The tail of the stage's log.
+    public var log: String?
+    public var metadata: JSON?
+
+    /// Whether the result came from the cache.
+    public var cached: Bool { status == .cached }
+
+    public init(
+        stage: String, implementation: String, provider: String, cacheKey: String? = nil,
+        status: StageRunStatus, startedAt: Date? = nil, finishedAt: Date? = nil, seconds: Double? = nil,
+        error: String? = nil, log: String? = nil, metadata: JSON? = nil
+    ) {
+        self.stage = stage
+        self.implementation = implementation
+        self.provider = provider
+        self.cacheKey = cacheKey
+        self.status = status
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.seconds = seconds
+        self.error = error
+        self.log = log
+        self.metadata = metadata
+    }
+}

@@ -1,0 +1,81 @@
+import GRDB
+
+/// The SQLite schema of `farm.sqlite`. Times are REAL seconds since the reference date; JSON
+/// values are TEXT (compact). Add a migration for every change; never edit a shipped one.
+enum StoreSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE artifacts (
+                    digest TEXT PRIMARY KEY NOT NULL,
+                    kind TEXT NOT NULL,
+                    size INTEGER NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used_at REAL NOT NULL
+                );
+                CREATE TABLE file_digests (
+                    path TEXT PRIMARY KEY NOT NULL,
+                    size INTEGER NOT NULL,
+                    mtime_ns INTEGER NOT NULL,
+                    inode INTEGER NOT NULL,
+                    digest TEXT NOT NULL
+                );
+                CREATE TABLE cache_entries (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    stage TEXT NOT NULL,
+                    metadata TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    last_used_at REAL NOT NULL
+                );
+                CREATE TABLE cache_outputs (
+                    key TEXT NOT NULL REFERENCES cache_entries(key) ON DELETE CASCADE,
+                    name TEXT NOT NULL,
+                    digest TEXT NOT NULL REFERENCES artifacts(digest),
+                    kind TEXT NOT NULL,
+                    PRIMARY KEY (key, name)
+                );
+                CREATE INDEX cache_outputs_digest ON cache_outputs(digest);
+                CREATE TABLE journal (
+                    key TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    value TEXT NOT NULL,
+                    updated_at REAL NOT NULL,
+                    PRIMARY KEY (key, name)
+                );
+                CREATE TABLE runs (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    profile TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    song TEXT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at REAL NOT NULL,
+                    finished_at REAL,
+                    output TEXT,
+                    output_digest TEXT,
+                    error TEXT,
+                    request TEXT NOT NULL
+                );
+                CREATE INDEX runs_created_at ON runs(created_at);
+                CREATE INDEX runs_output_digest ON runs(output_digest);
+                CREATE TABLE stage_runs (
+                    id INTEGER PRIMARY KEY,
+                    run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+                    stage TEXT NOT NULL,
+                    implementation TEXT NOT NULL,
+                    provider TEXT NOT NULL,
+                    cache_key TEXT,
+                    status TEXT NOT NULL,
+                    started_at REAL,
+                    finished_at REAL,
+                    seconds REAL,
+                    error TEXT,
+                    log TEXT,
+                    metadata TEXT,
+                    UNIQUE (run_id, stage)
+                );
+                """)
+        }
+        return migrator
+    }
+}
