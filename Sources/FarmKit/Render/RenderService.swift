@@ -34,17 +34,17 @@ public struct RenderService: Sendable {
     }
 
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
-    /// work starts are thrown; what happens after is in the summary.
+    /// work starts (profile, subject, song, output folder) are thrown before anything is written;
+    /// what happens after is in the summary.
     public func render(_ request: RenderRequest, events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
         let clock = ContinuousClock()
         let start = clock.now
         let plan = try plan(request)
         let destination = try outputPath(for: request, plan: plan)
-        let store = try Store(home: home)
-
         for node in plan.nodes where node.parameters.allSatisfy({ $0.value.templateReferences.isEmpty }) {
             try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
         }
+        let store = try Store(home: home)
 
         let run = try await store.createRun(NewRun(profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: request.json))
         events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: plan.nodes.map {

@@ -39,6 +39,11 @@ public struct ParamSpec: Sendable, Hashable {
         self.summary = summary
     }
 
+    /// The range as a person writes it: `0…10`.
+    public var rangeDescription: String? {
+        range.map { "\($0.lowerBound.formattedCompact)…\($0.upperBound.formattedCompact)" }
+    }
+
     /// Checks one value; returns a sentence describing the problem, or `nil` when it is fine.
     public func problem(with value: JSON) -> String? {
         guard type.accepts(value) else {
@@ -48,7 +53,7 @@ public struct ParamSpec: Sendable, Hashable {
             return "\(value.compactString) is not one of \(choices.map(\.compactString).joined(separator: ", "))"
         }
         if let range, let number = value.doubleValue, !range.contains(number) {
-            return "\(value.compactString) is outside \(range.lowerBound.formattedCompact)…\(range.upperBound.formattedCompact)"
+            return "\(value.compactString) is outside \(rangeDescription!)"
         }
         return nil
     }

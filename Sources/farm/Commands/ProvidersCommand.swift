@@ -23,7 +23,7 @@ struct ProvidersCommand: AsyncParsableCommand {
                         if spec.required { line += ", required" }
                         if let value = spec.defaultValue { line += ", default \(value.compactString)" }
                         if let choices = spec.choices { line += ", one of \(choices.map(\.compactString).joined(separator: " | "))" }
-                        if let range = spec.range { line += ", \(range.lowerBound)…\(range.upperBound)" }
+                        if let range = spec.rangeDescription { line += ", \(range)" }
                         if !spec.summary.isEmpty { line += " — \(spec.summary)" }
                         out += line + "\n"
                     }
