@@ -40,7 +40,10 @@ let package = Package(
                 "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "FarmTestSupport", dependencies: ["FarmKit"], path: "Tests/Support"),
+        .target(
+            name: "FarmTestSupport",
+            dependencies: ["FarmKit", .product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Tests/Support"),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "FarmTestSupport"]),
         .testTarget(
             name: "PluginTests",

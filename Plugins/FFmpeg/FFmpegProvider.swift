@@ -1,8 +1,14 @@
 import FarmKit
 
+/// Local media stages done with ffmpeg: normalise audio, put audio under a video, join videos.
 public struct FFmpegProvider: StageProvider {
     public let name = "ffmpeg"
-    public let summary = ""
+    public let summary = "local media work with ffmpeg: normalize, mux, concat"
+    public let defaultConcurrency = 2
+
     public init() {}
-    public func stages() -> [any RenderStage] { [] }
+
+    public func stages() -> [any RenderStage] {
+        [NormalizeStage(), MuxStage(), ConcatStage()]
+    }
 }
