@@ -1,0 +1,170 @@
+import FarmKit
+import FarmTestSupport
+import Foundation
+import Testing
+
+/// A fresh FARM_HOME and working folder per test, and the real `farm` binary.
+struct Sandbox {
+    let root: TemporaryDirectory
+    let farm: FarmCLI
+
+    init(environment: [String: String] = [:]) throws {
+        root = try TemporaryDirectory("farm-e2e")
+        let work = root.file("work")
+        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        farm = FarmCLI(home: root.file("home"), workingDirectory: work, environment: environment)
+    }
+
+    func file(_ name: String) -> URL { farm.workingDirectory.appendingPathComponent(name) }
+    func remove() { root.remove() }
+
+    /// Every file under FARM_HOME, relative to it.
+    var homeFiles: [String] {
+        FileManager.default.enumerator(atPath: farm.home.path)?.allObjects as? [String] ?? []
+    }
+
+    var temporaryFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: farm.home.appendingPathComponent("tmp").path)) ?? []
+    }
+}
+
+extension FarmCLI.Result {
+    /// The `finished` event of a `--json` run.
+    func finished() throws -> JSONObject {
+        let last = try #require(try jsonLines().last?.objectValue)
+        #expect(last["event"] == "finished")
+        return last
+    }
+
+    func stageStatuses() throws -> [String: String] {
+        try finished()["stages"]!.objectValue!.dictionary.mapValues { $0["status"]!.stringValue! }
+    }
+}
+
+@Suite(.serialized) struct RenderEndToEndTests {
+    @Test func offlineRenderMakesAWatchableVideoAndARepeatIsFullyCached() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.mp3(seconds: 6, to: sandbox.file("song.mp3"), title: "Test Tune")
+        let first = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "out.mp4", "--json"])
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let summary = try first.finished()
+        #expect(summary["status"] == "succeeded")
+        #expect(summary["output"]?.stringValue == sandbox.file("out.mp4").path)
+        #expect(try first.stageStatuses() == ["song": "succeeded", "portrait": "succeeded", "cover": "succeeded",
+                                              "vocals": "succeeded", "performance": "succeeded", "video": "succeeded"])
+        let events = try first.jsonLines().compactMap { $0.objectValue }
+        #expect(events.first?["event"] == "started")
+        #expect(events.allSatisfy { $0["event"] != nil })
+
+        let info = try await FFmpeg().probe(sandbox.file("out.mp4"))
+        #expect(info.video?.codec == "h264")
+        #expect(info.audio?.codec == "aac")
+        let songInfo = try await FFmpeg().probe(song)
+        #expect(abs((info.duration ?? 0) - (songInfo.duration ?? 0)) < 0.2)
+
+        let second = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "again.mp4", "--json"])
+        #expect(second.status == 0, "stderr: \(second.standardError)")
+        let repeated = try second.stageStatuses()
+        #expect(repeated.values.allSatisfy { $0 == "cached" }, "\(repeated)")
+        #expect(try Data(contentsOf: sandbox.file("again.mp4")) == Data(contentsOf: sandbox.file("out.mp4")))
+        #expect(sandbox.temporaryFiles.isEmpty)
+    }
+
+    @Test func changingOneParameterRerunsOnlyThatStageAndItsDependents() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 3, to: sandbox.file("song.wav"))
+        let first = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--json"])
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let changed = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--set", "portrait.seed=99", "--json"])
+        #expect(changed.status == 0, "stderr: \(changed.standardError)")
+        #expect(try changed.stageStatuses() == ["song": "cached", "portrait": "succeeded", "cover": "cached",
+                                                "vocals": "cached", "performance": "succeeded", "video": "succeeded"])
+        #expect(FileManager.default.fileExists(atPath: sandbox.file("demo-song.mp4").path))
+    }
+
+    @Test func humanOutputShowsASummaryTableAndThePath() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: sandbox.file("tone.wav"))
+        let result = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path])
+        #expect(result.status == 0)
+        #expect(result.standardOutput == sandbox.file("demo-tone.mp4").path + "\n")
+        #expect(result.standardError.contains("stage"))
+        #expect(result.standardError.contains("performance  offline"))
+        #expect(result.standardError.contains("succeeded in"))
+
+        let runs = try await sandbox.farm.run(["runs", "list"])
+        #expect(runs.status == 0)
+        #expect(runs.standardOutput.contains("succeeded"))
+        let id = try #require(runs.standardOutput.split(separator: "\n").dropFirst().first?.split(separator: " ").first)
+        let show = try await sandbox.farm.run(["runs", "show", String(id)])
+        #expect(show.status == 0)
+        #expect(show.standardOutput.contains("offline.face@1"))
+
+        let usage = try await sandbox.farm.run(["cache", "du"])
+        #expect(usage.standardOutput.contains("cache entries  6"))
+        let gc = try await sandbox.farm.run(["cache", "gc", "--all"])
+        #expect(gc.status == 0)
+        #expect(gc.standardOutput.contains("removed 6 cache entries"))
+        let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--json"])
+        #expect(try again.stageStatuses().values.allSatisfy { $0 == "succeeded" })
+    }
+
+    @Test func ctrlCInterruptsCleanlyAndTheNextRunResumesFromTheCache() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 40, to: sandbox.file("long.wav"))
+        let interrupted = try await sandbox.farm.run(
+            ["render", "--profile", "offline", "--song", song.path, "--out", "long.mp4", "--json"],
+            interruptWhen: { $0.contains("\"stage\":\"performance\",\"status\":\"running\"") })
+        #expect(interrupted.status == 130, "stderr: \(interrupted.standardError)")
+        let statuses = try interrupted.stageStatuses()
+        #expect(try interrupted.finished()["status"] == "interrupted")
+        #expect(statuses["performance"] == "interrupted")
+        #expect(statuses["vocals"] == "succeeded")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.file("long.mp4").path))
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: sandbox.farm.workingDirectory.path).filter { $0.hasSuffix(".part") }
+        #expect(leftovers.isEmpty)
+        #expect(sandbox.temporaryFiles.isEmpty, "left in tmp/: \(sandbox.temporaryFiles)")
+
+        let resumed = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "long.mp4", "--json"])
+        #expect(resumed.status == 0)
+        let after = try resumed.stageStatuses()
+        #expect(after["vocals"] == "cached" && after["song"] == "cached")
+        #expect(after["performance"] == "succeeded")
+    }
+
+    @Test func vividFailsClearlyUntilTheReplicateProviderExists() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let result = try await sandbox.farm.run(["render", "--profile", "vivid", "--subject", "demo", "--song", song.path])
+        #expect(result.status == 2)
+        #expect(result.standardError.contains("error: "))
+        #expect(result.standardError.contains("provider \"replicate\" is not available"))
+        #expect(result.standardError.contains("hint: "))
+    }
+
+    @Test func versionProvidersAndProfilesCommandsWork() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let version = try await sandbox.farm.run(["--version"])
+        #expect(version.status == 0 && !version.standardOutput.isEmpty)
+        let providers = try await sandbox.farm.run(["providers", "list"])
+        for stage in ["fetch.song@1", "ffmpeg.mux@1", "offline.image@1", "offline.voice@1", "offline.face@1"] {
+            #expect(providers.standardOutput.contains(stage))
+        }
+        let profiles = try await sandbox.farm.run(["profiles", "list"])
+        #expect(profiles.standardOutput.contains("offline") && profiles.standardOutput.contains("vivid"))
+        let show = try await sandbox.farm.run(["profiles", "show", "offline"])
+        #expect(show.status == 0)
+        #expect(show.standardOutput.contains("portrait: offline.image@1 (swapped from replicate.flux-lora)"))
+        #expect(show.standardOutput.contains("prompt = \"close-up portrait of DEMO"))
+        let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3", "--dry-run"])
+        #expect(dry.status == 0)
+        #expect(dry.standardOutput.contains("source = \"x.mp3\""))
+        #expect(sandbox.homeFiles.isEmpty, "a dry run writes nothing")
+    }
+}
