@@ -13,10 +13,13 @@ public struct ProfileResolver: Sendable {
         public var parameters: [ParameterOverride]
         /// Input name (`song`) → value, routed by the profile's `inputs` to a stage parameter.
         public var inputs: [String: String]
+        /// Leave required parameters unset instead of failing (for showing a profile without a song).
+        public var allowsMissingParameters: Bool
 
-        public init(parameters: [ParameterOverride] = [], inputs: [String: String] = [:]) {
+        public init(parameters: [ParameterOverride] = [], inputs: [String: String] = [:], allowsMissingParameters: Bool = false) {
             self.parameters = parameters
             self.inputs = inputs
+            self.allowsMissingParameters = allowsMissingParameters
         }
     }
 
@@ -92,7 +95,7 @@ public struct ProfileResolver: Sendable {
                 }
                 filled[name] = rendered
             }
-            for spec in implementation.parameters where spec.required && filled[spec.name] == nil {
+            for spec in implementation.parameters where spec.required && filled[spec.name] == nil && !overrides.allowsMissingParameters {
                 let input = profile.inputs.first { $0.value == "\(stage.name).\(spec.name)" }?.key
                 throw ProfileError(file: stage.file, stage: stage.name, field: "with.\(spec.name)", "required parameter is missing",
                                    hint: input.map { "give --\($0)" } ?? "set it in the profile or with --set \(stage.name).\(spec.name)=VALUE")

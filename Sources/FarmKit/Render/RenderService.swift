@@ -21,7 +21,8 @@ public struct RenderService: Sendable {
     }
 
     /// Loads and checks everything a render needs without running anything (also `--dry-run`).
-    public func plan(_ request: RenderRequest) throws -> RenderPlan {
+    /// `allowingMissingInputs` resolves a profile without its inputs (`farm profiles show`).
+    public func plan(_ request: RenderRequest, allowingMissingInputs: Bool = false) throws -> RenderPlan {
         let profile = try profiles.load(request.profile)
         guard let subjectName = request.subject ?? profile.defaultSubject else {
             throw UsageError("profile \(profile.name) needs a subject", hint: "give --subject NAME (see farm subjects list)")
@@ -29,7 +30,9 @@ public struct RenderService: Sendable {
         let subject = try SubjectCatalog(home: home).subject(named: subjectName)
         var inputs: [String: String] = [:]
         inputs["song"] = request.song
-        let overrides = ProfileResolver.Overrides(parameters: try request.settings.map(ParameterOverride.init(parsing:)), inputs: inputs)
+        let overrides = ProfileResolver.Overrides(
+            parameters: try request.settings.map(ParameterOverride.init(parsing:)), inputs: inputs,
+            allowsMissingParameters: allowingMissingInputs)
         return try ProfileResolver(registry: registry).resolve(profile, subject: subject, overrides: overrides)
     }
 

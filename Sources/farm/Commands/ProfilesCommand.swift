@@ -45,7 +45,7 @@ struct ProfilesCommand: AsyncParsableCommand {
                 let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
                 let profile = try service.profiles.load(name)
                 let request = RenderRequest(profile: name, subject: subject ?? profile.defaultSubject ?? Subject.demo.name, settings: settings)
-                print(PlanDescription.text(try service.plan(request)), terminator: "")
+                print(PlanDescription.text(try service.plan(request, allowingMissingInputs: true)), terminator: "")
             }
         }
     }
