@@ -28,6 +28,7 @@ let package = Package(
             name: "FarmKit",
             dependencies: [
                 "CJansson",
+                "CCurl",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
