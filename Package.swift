@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "FFmpegProvider", dependencies: ["FarmKit"], path: "Plugins/FFmpeg"),
         .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
         .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
+        .target(name: "ReplicateProvider", dependencies: ["FarmKit"], path: "Plugins/Replicate"),
         .executableTarget(
             name: "farm",
             dependencies: [
-                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider",
+                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(

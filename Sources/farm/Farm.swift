@@ -3,6 +3,7 @@ import FFmpegProvider
 import FarmKit
 import FetchProvider
 import OfflineProvider
+import ReplicateProvider
 
 @main
 struct Farm: AsyncParsableCommand {
@@ -21,12 +22,12 @@ struct Farm: AsyncParsableCommand {
               farm profiles show offline
             """,
         version: version,
-        subcommands: [RenderCommand.self, ProfilesCommand.self, ProvidersCommand.self, RunsCommand.self, CacheCommand.self])
+        subcommands: [RenderCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, RunsCommand.self, CacheCommand.self, DoctorCommand.self])
 }
 
 /// The providers compiled into this binary. The host knows none of them by name.
 enum BuiltInProviders {
     static var registry: ProviderRegistry {
-        ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider()])
+        ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider(), ReplicateProvider()])
     }
 }

@@ -132,8 +132,12 @@ private let parallel = """
                 "after": { "use": "test.join", "from": { "a": "stuck.text", "b": "quick.text" } } },
               "output": "after.joined" }
             """)
-        let task = Task { try await harness.run("h") }
-        try await Task.sleep(for: .milliseconds(300))
+        let events = EventLog()
+        let task = Task { try await harness.run("h", events: events) }
+        let deadline = ContinuousClock.now + .seconds(20)
+        while !events.statuses.contains(where: { $0 == ("quick", .succeeded) }), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+        }
         task.cancel()
         let outcomes = try await task.value
         #expect(outcomes["stuck"]!.status == .interrupted)

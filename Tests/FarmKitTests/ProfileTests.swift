@@ -53,6 +53,18 @@ private let diamond = """
         #expect(plan.limits == ["test": 1])
     }
 
+    @Test func changingUseDropsInheritedParametersButKeepsWiring() throws {
+        let fixture = try ProfileFixture()
+        defer { fixture.folder.remove() }
+        try fixture.write("base", diamond)
+        try fixture.write("child", #"{ "extends": "base", "stages": { "both": { "use": "test.join", "with": {} }, "b": { "use": "test.fail" } } }"#)
+        let plan = try fixture.plan("child")
+        #expect(plan.node("b")!.implementation.id.name == "test.fail")
+        #expect(plan.node("b")!.parameters["text"] == nil)
+        #expect(plan.node("b")!.preset == nil)
+        #expect(plan.node("both")!.inputs["a"]?.description == "a.text")
+    }
+
     @Test func parameterOverrideReadsJSONOrPlainText() throws {
         #expect(try ParameterOverride(parsing: "portrait.seed=7").value == 7)
         #expect(try ParameterOverride(parsing: "portrait.fast=true").value == true)

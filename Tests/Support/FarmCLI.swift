@@ -45,7 +45,10 @@ public struct FarmCLI: Sendable {
     /// Runs farm with `arguments`; sends SIGINT once a line of its output satisfies `interruptWhen`.
     /// The child is killed if it outlives `timeout`.
     public func run(_ arguments: [String], timeout: Duration = .seconds(300), interruptWhen: (@Sendable (String) -> Bool)? = nil) async throws -> Result {
-        let environment = Environment.custom(self.environment.map { Array("\($0.key)=\($0.value)".utf8) })
+        // The typed form: swift-subprocess hands raw byte entries to strdup, which needs a NUL terminator.
+        var variables: [Environment.Key: String] = [:]
+        for (name, value) in self.environment { variables[Environment.Key(stringLiteral: name)] = value }
+        let environment = Environment.custom(variables)
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         let outcome = try await Subprocess.run(

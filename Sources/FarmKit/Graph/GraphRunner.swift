@@ -21,6 +21,9 @@ public struct GraphRunner: Sendable {
         self.emit = events
     }
 
+    /// The journal key under which every stage shares durable values (`StageContext.shared`).
+    static let sharedJournalKey = "shared"
+
     /// The result of one stage.
     public struct Outcome: Sendable {
         public var status: StageRunStatus
@@ -126,7 +129,7 @@ public struct GraphRunner: Sendable {
         let emit = self.emit
         let context = StageContext(
             stageName: name, scratchDirectory: scratch, subject: subject, ffmpeg: ffmpeg,
-            journal: store.journal(forKey: key)
+            journal: store.journal(forKey: key), shared: store.journal(forKey: GraphRunner.sharedJournalKey)
         ) { progress in
             switch progress {
             case .progress(let fraction, let message): emit(.progress(stage: name, fraction: fraction, message: message))

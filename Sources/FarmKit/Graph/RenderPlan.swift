@@ -25,6 +25,13 @@ public struct RenderPlan: Sendable {
         public let ignoredParameters: [String]
 
         public var provider: String { implementation.id.provider }
+
+        /// Whether the stage's inputs can be checked before anything runs: no `{{STAGE.…}}`
+        /// placeholders are left and every required parameter is set.
+        public var canPreflight: Bool {
+            parameters.allSatisfy { $0.value.templateReferences.isEmpty }
+                && implementation.parameters.allSatisfy { !$0.required || parameters[$0.name] != nil }
+        }
     }
 
     public let profile: Profile

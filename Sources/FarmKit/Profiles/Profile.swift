@@ -65,7 +65,10 @@ public struct Profile: Sendable {
                     stageOrder.append(name)
                     continue
                 }
-                merged.use = entry.use ?? merged.use
+                if let use = entry.use, use != merged.use {
+                    // Another implementation: the parameters meant for the old one do not carry over.
+                    merged = ProfileDocument.StageEntry(use: use, from: merged.from)
+                }
                 merged.preset = entry.preset ?? merged.preset
                 for (key, value) in entry.with { merged.with[key] = value }
                 for link in entry.from {

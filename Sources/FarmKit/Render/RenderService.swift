@@ -44,7 +44,7 @@ public struct RenderService: Sendable {
         let start = clock.now
         let plan = try plan(request)
         let destination = try outputPath(for: request, plan: plan)
-        for node in plan.nodes where node.parameters.allSatisfy({ $0.value.templateReferences.isEmpty }) {
+        for node in plan.nodes where node.canPreflight {
             try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
         }
         let store = try Store(home: home)

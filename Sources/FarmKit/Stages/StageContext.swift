@@ -9,18 +9,23 @@ public struct StageContext: Sendable {
     public let scratchDirectory: URL
     public let subject: Subject
     public let ffmpeg: FFmpeg
+    /// A durable journal shared by every stage of every render (uploaded files by digest, for
+    /// example). Keys should be namespaced by provider (`replicate.upload.<digest>`).
+    public let shared: any StageJournal
     private let reporter: @Sendable (StageProgress) -> Void
     private let journal: any StageJournal
 
+    /// `shared` defaults to the stage's own journal (for tests that need no sharing).
     public init(
         stageName: String, scratchDirectory: URL, subject: Subject, ffmpeg: FFmpeg,
-        journal: any StageJournal, reporter: @escaping @Sendable (StageProgress) -> Void
+        journal: any StageJournal, shared: (any StageJournal)? = nil, reporter: @escaping @Sendable (StageProgress) -> Void
     ) {
         self.stageName = stageName
         self.scratchDirectory = scratchDirectory
         self.subject = subject
         self.ffmpeg = ffmpeg
         self.journal = journal
+        self.shared = shared ?? journal
         self.reporter = reporter
     }
 
@@ -42,7 +47,13 @@ public struct StageContext: Sendable {
 
     /// The value recorded under `key` by an earlier run of the same stage, if any.
     public func recall(_ key: String) async throws -> String? {
-        try await journal.recall(key)
+        guard let value = try await journal.recall(key), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Forgets `key` (records an empty value), e.g. a remote id whose result has expired.
+    public func forget(_ key: String) async throws {
+        try await journal.remember(key, "")
     }
 
     /// A path in the scratch folder.

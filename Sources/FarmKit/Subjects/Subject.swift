@@ -27,7 +27,7 @@ public struct Subject: Sendable, Hashable, Codable {
         var fields = ["name": name, "trigger": trigger]
         fields["image_model"] = imageModel
         fields["voice_model"] = voiceModel
-        fields["pitch"] = pitch
+        fields["pitch"] = pitch ?? "no-change"
         return fields
     }
 

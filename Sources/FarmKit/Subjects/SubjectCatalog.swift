@@ -30,6 +30,39 @@ public struct SubjectCatalog: Sendable {
         }
     }
 
+    /// Writes `subject` to `subjects/NAME.json` (atomically); refuses to replace one unless `replacing`.
+    public func save(_ subject: Subject, replacing: Bool = false) throws {
+        try Self.checkName(subject.name)
+        let file = folder.appendingPathComponent("\(subject.name).json")
+        if !replacing, FileManager.default.fileExists(atPath: file.path) {
+            throw SubjectError("subject \"\(subject.name)\" already exists (\(file.path))", hint: "give --force to replace it, or choose another name")
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try encoder.encode(subject).write(to: file, options: .atomic)
+        } catch {
+            throw SubjectError("cannot write \(file.path): \(error.localizedDescription)", hint: "check FARM_HOME's permissions")
+        }
+    }
+
+    /// Removes a recorded subject.
+    public func remove(named name: String) throws {
+        let file = folder.appendingPathComponent("\(name).json")
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw SubjectError("no recorded subject \"\(name)\"", hint: "farm subjects list shows them")
+        }
+        try FileManager.default.removeItem(at: file)
+    }
+
+    /// A subject name is a file name: letters, digits, `-` and `_`.
+    public static func checkName(_ name: String) throws {
+        guard !name.isEmpty, name.count <= 64, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
+            throw SubjectError("\"\(name)\" is not a usable subject name", hint: "use letters, digits, - and _ (at most 64)")
+        }
+    }
+
     /// Every subject name, the built-in `demo` included, sorted.
     public func names() -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []

@@ -1,12 +1,12 @@
 import Foundation
 
-/// The XDG base folders farm uses.
-enum UserFolders {
-    static func config(environment: [String: String]) -> URL {
+/// The XDG base folders farm uses (`~/.config/farm`, `~/.local/share/farm`).
+public enum UserFolders {
+    public static func config(environment: [String: String]) -> URL {
         base("XDG_CONFIG_HOME", default: ".config", environment).appendingPathComponent("farm", isDirectory: true)
     }
 
-    static func data(environment: [String: String]) -> URL {
+    public static func data(environment: [String: String]) -> URL {
         base("XDG_DATA_HOME", default: ".local/share", environment).appendingPathComponent("farm", isDirectory: true)
     }
 

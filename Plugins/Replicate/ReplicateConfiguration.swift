@@ -1,0 +1,64 @@
+import FarmKit
+import Foundation
+
+/// Where the Replicate API is and how to authenticate: `REPLICATE_API_TOKEN` (or a token file with
+/// 0600 permissions) and `REPLICATE_BASE_URL`.
+public struct ReplicateConfiguration: Sendable {
+    /// The API root, always ending in `/v1`.
+    public var baseURL: URL
+    /// Seconds a create request asks Replicate to hold the answer (`Prefer: wait=N`, 1–60).
+    public var preferWaitSeconds: Int = 60
+    public var firstPollInterval: Duration = .milliseconds(500)
+    public var maxPollInterval: Duration = .seconds(5)
+    /// Largest output file farm downloads.
+    public var maxOutputBytes: Int64 = 4 << 30
+    private let tokenValue: String?
+    private let tokenFile: URL
+
+    public init(baseURL: URL, token: String?, tokenFile: URL) {
+        self.baseURL = baseURL
+        self.tokenValue = token
+        self.tokenFile = tokenFile
+    }
+
+    /// Reads `REPLICATE_API_TOKEN` and `REPLICATE_BASE_URL` (with or without a trailing `/v1`;
+    /// default https://api.replicate.com/v1).
+    public static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> ReplicateConfiguration {
+        let base = environment["REPLICATE_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.replicate.com/v1"
+        let token = environment["REPLICATE_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        let file = UserFolders.config(environment: environment).appendingPathComponent("replicate-token")
+        return ReplicateConfiguration(baseURL: normalizedBase(base), token: token, tokenFile: file)
+    }
+
+    /// `https://host/v1` from `https://host`, `https://host/` or `https://host/v1/`.
+    static func normalizedBase(_ text: String) -> URL {
+        var trimmed = text
+        while trimmed.hasSuffix("/") { trimmed.removeLast() }
+        if !trimmed.hasSuffix("/v1") { trimmed += "/v1" }
+        return URL(string: trimmed) ?? URL(string: "https://api.replicate.com/v1")!
+    }
+
+    /// The API token; a clear error when there is none or its file is readable by others.
+    /// The token itself never appears in any message.
+    public func token() throws -> String {
+        if let tokenValue { return tokenValue }
+        guard FileManager.default.fileExists(atPath: tokenFile.path) else {
+            throw ReplicateError(
+                "no Replicate API token: REPLICATE_API_TOKEN is not set",
+                hint: "export REPLICATE_API_TOKEN=… (from https://replicate.com/account/api-tokens), or put it in \(tokenFile.path) with chmod 600; for a local render use --profile offline",
+                isBadInput: true)
+        }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: tokenFile.path)
+        let mode = (attributes?[.posixPermissions] as? NSNumber)?.intValue ?? 0
+        guard mode & 0o077 == 0 else {
+            throw ReplicateError("refusing to read \(tokenFile.path): other users can read it (mode \(String(mode, radix: 8)))",
+                                 hint: "chmod 600 \(tokenFile.path)", isBadInput: true)
+        }
+        guard let text = try? String(contentsOf: tokenFile, encoding: .utf8),
+              case let token = text.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty
+        else {
+            throw ReplicateError("\(tokenFile.path) holds no token", hint: "write the token on one line", isBadInput: true)
+        }
+        return token
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import FarmKit
+import Foundation
+import ReplicateProvider
+
+struct DoctorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Check the tools, the Replicate token, and a profile's parameters against the live models.",
+        discussion: """
+            Examples:
+              farm doctor                                  # ffmpeg, ffprobe, yt-dlp, token
+              farm doctor --profile vivid --subject alice  # also check vivid's parameters with Replicate
+            """)
+
+    @Option(help: "Also check this profile's stages (their parameters against the live model schemas).")
+    var profile: String?
+
+    @Option(help: "The subject to check the profile with (default: the profile's, else demo).")
+    var subject: String?
+
+    @OptionGroup var store: StoreOptions
+
+    func run() async throws {
+        var failures = 0
+        func report(_ ok: Bool?, _ name: String, _ detail: String) {
+            let mark = ok == true ? "ok  " : ok == false ? "FAIL" : "warn"
+            if ok == false { failures += 1 }
+            print("\(mark)  \(name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(detail)")
+        }
+
+        for tool in ["ffmpeg", "ffprobe"] {
+            do {
+                let output = try await ProcessRunner.run(tool, ["-version"], timeout: .seconds(20))
+                report(output.status == 0, tool, String(output.standardOutput.split(separator: "\n").first ?? "unknown version"))
+            } catch {
+                report(false, tool, "not found: install it with sudo apt-get install ffmpeg")
+            }
+        }
+        do {
+            let output = try await ProcessRunner.run("yt-dlp", ["--version"], timeout: .seconds(20))
+            let version = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let age = Self.ageInDays(ofVersion: version), age > 90 {
+                report(nil, "yt-dlp", "\(version) is \(age) days old; sites change: python3 -m pip install -U yt-dlp")
+            } else {
+                report(true, "yt-dlp", version)
+            }
+        } catch {
+            report(nil, "yt-dlp", "not found (needed for YouTube links): python3 -m pip install yt-dlp")
+        }
+
+        let replicate = ReplicateProvider()
+        let configuration = replicate.client.configuration
+        if (try? configuration.token()) == nil {
+            report(nil, "token", "REPLICATE_API_TOKEN is not set: only offline profiles can render")
+        } else {
+            do {
+                let account = try await replicate.client.account()
+                report(true, "token", "accepted by \(configuration.baseURL.absoluteString) (account \(account["username"]?.stringValue ?? "?"))")
+            } catch let error as any FarmError {
+                report(false, "token", error.message)
+            }
+        }
+
+        if let profile {
+            do {
+                let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
+                let request = RenderRequest(profile: profile, subject: subject ?? Subject.demo.name)
+                let plan = try service.plan(request, allowingMissingInputs: true)
+                report(true, "profile", "\(plan.profile.name) resolves: \(plan.nodes.count) stages")
+                for node in plan.nodes where node.canPreflight {
+                    do {
+                        try await node.implementation.preflight(node.parameters.dictionary, tools: FFmpeg())
+                        report(true, node.name, "\(node.implementation.id) parameters accepted")
+                    } catch let error as any FarmError {
+                        report(false, node.name, error.message)
+                    }
+                }
+            } catch let error as any FarmError {
+                report(false, "profile", error.message)
+            }
+        }
+        if failures > 0 { throw ArgumentParser.ExitCode(ExitStatus.stageFailed) }
+    }
+
+    /// yt-dlp versions are release dates: `2026.10.26`.
+    static func ageInDays(ofVersion version: String) -> Int? {
+        let parts = version.split(separator: ".").prefix(3).compactMap { Int($0) }
+        guard parts.count == 3, let date = Calendar(identifier: .gregorian).date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else { return nil }
+        return Calendar(identifier: .gregorian).dateComponents([.day], from: date, to: Date()).day
+    }
+}

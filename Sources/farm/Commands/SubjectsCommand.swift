@@ -1,0 +1,93 @@
+import ArgumentParser
+import FarmKit
+import Foundation
+
+struct SubjectsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "subjects",
+        abstract: "Record and inspect subjects: a person's trigger word, image model and voice model.",
+        discussion: "Subjects are plain JSON files in $FARM_HOME/subjects; `demo` is built in.",
+        subcommands: [List.self, Show.self, Add.self, Remove.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the subjects.")
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let catalog = SubjectCatalog(home: store.homeURL)
+                var rows = [["name", "trigger", "image model", "voice model"]]
+                for name in catalog.names() {
+                    let subject = try catalog.subject(named: name)
+                    rows.append([subject.name, subject.trigger, subject.imageModel ?? "-", subject.voiceModel ?? "-"])
+                }
+                print(Console.table(rows), terminator: "")
+            }
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a subject's record as JSON.")
+        @Argument(help: "The subject's name.") var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let subject = try SubjectCatalog(home: store.homeURL).subject(named: name)
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(subject), as: UTF8.self))
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a subject whose models are already trained.",
+            discussion: """
+                Example:
+                  farm subjects add alice --trigger TOK --lora alice/alice-flux:0123…cdef \\
+                    --voice https://huggingface.co/alice/voice/resolve/main/alice.zip --pitch male-to-female
+                """)
+
+        @Argument(help: "The subject's name (letters, digits, - and _).") var name: String
+        @Option(help: "The trigger word the image model was trained with.") var trigger: String
+        @Option(help: ArgumentHelp("The FLUX LoRA model, owner/name:VERSION (or a FLUX pro finetune id).", valueName: "model"))
+        var lora: String?
+        @Option(help: ArgumentHelp("Public URL of the RVC v2 voice model zip.", valueName: "url")) var voice: String?
+        @Option(help: "The voice model's pitch relation: no-change, male-to-female or female-to-male.") var pitch: String?
+        @Flag(help: "Replace a subject of the same name.") var force = false
+        @OptionGroup var store: StoreOptions
+
+        func validate() throws {
+            if trigger.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--trigger must not be empty") }
+            if let pitch, !["no-change", "male-to-female", "female-to-male"].contains(pitch) {
+                throw ValidationError("--pitch takes no-change, male-to-female or female-to-male")
+            }
+            if let voice, !(voice.hasPrefix("https://") || voice.hasPrefix("http://")) {
+                throw ValidationError("--voice takes the http(s) URL of the voice model zip")
+            }
+        }
+
+        func run() async throws {
+            try await reportingErrors {
+                let subject = Subject(name: name, trigger: trigger, imageModel: lora, voiceModel: voice, pitch: pitch)
+                try SubjectCatalog(home: store.homeURL).save(subject, replacing: force)
+                print("recorded subject \(name); render with: farm render --profile vivid --subject \(name) --song FILE")
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Forget a recorded subject (its cached renders stay).")
+        @Argument(help: "The subject's name.") var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                try SubjectCatalog(home: store.homeURL).remove(named: name)
+                print("removed subject \(name)")
+            }
+        }
+    }
+}
