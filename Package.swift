@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "FarmTestSupport",
             dependencies: ["FarmKit", .product(name: "Subprocess", package: "swift-subprocess")],
-            path: "Tests/Support"),
+            path: "Tests/Support", exclude: ["Fixtures"]),
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "FarmTestSupport"]),
         .testTarget(
             name: "PluginTests",

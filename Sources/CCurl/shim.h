@@ -16,4 +16,13 @@ static inline CURLcode ccurl_getinfo_long(CURL *h, CURLINFO info, long *out) { r
 static inline CURLcode ccurl_getinfo_string(CURL *h, CURLINFO info, char **out) { return curl_easy_getinfo(h, info, out); }
 static inline CURLcode ccurl_getinfo_off(CURL *h, CURLINFO info, curl_off_t *out) { return curl_easy_getinfo(h, info, out); }
 
+// For the HTTP client (FarmKit/HTTP): upload rewinding, multipart bodies and macros Swift does not import.
+typedef int (*ccurl_seek_callback)(void *userdata, curl_off_t offset, int origin);
+static inline CURLcode ccurl_setopt_seek_callback(CURL *h, ccurl_seek_callback v) { return curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, v); }
+static inline CURLcode ccurl_setopt_mime(CURL *h, curl_mime *v) { return curl_easy_setopt(h, CURLOPT_MIMEPOST, v); }
+static inline size_t ccurl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
+static inline int ccurl_seekfunc_ok(void) { return CURL_SEEKFUNC_OK; }
+static inline int ccurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
+static inline size_t ccurl_error_size(void) { return CURL_ERROR_SIZE; }
+
 #endif
