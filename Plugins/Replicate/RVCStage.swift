@@ -53,6 +53,7 @@ struct RVCStage: ReplicateStage {
 
     /// Also checks that the voice model is a reachable zip before anything is paid for.
     func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {
+        _ = try client.configuration.token()
         let text = parameters["voice_model"]?.stringValue ?? ""
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
             throw StageFailure("the voice model \"\(text)\" is not an http(s) URL",
@@ -69,7 +70,6 @@ struct RVCStage: ReplicateStage {
         guard bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) else {
             throw StageFailure("the voice model at \(text) is not a zip file", hint: "the URL must serve the RVC model zip itself, not a web page", isBadInput: true)
         }
-        _ = try client.configuration.token()
         try await client.validate(input(parameters), for: try model(parameters), partial: true)
     }
 

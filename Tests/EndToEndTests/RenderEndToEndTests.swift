@@ -136,14 +136,15 @@ extension FarmCLI.Result {
         #expect(after["performance"] == "succeeded")
     }
 
-    @Test func vividFailsClearlyUntilTheReplicateProviderExists() async throws {
+    @Test func vividWithoutATokenFailsBeforeAnyWork() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
         let song = try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
-        let result = try await sandbox.farm.run(["render", "--profile", "vivid", "--subject", "demo", "--song", song.path])
+        _ = try await sandbox.farm.run(["subjects", "add", "alice", "--trigger", "TOK", "--lora", "farm-test/alice-flux",
+                                        "--voice", "http://127.0.0.1:9/alice.zip"])
+        let result = try await sandbox.farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path])
         #expect(result.status == 2)
-        #expect(result.standardError.contains("error: "))
-        #expect(result.standardError.contains("provider \"replicate\" is not available"))
+        #expect(result.standardError.contains("error: no Replicate API token"))
         #expect(result.standardError.contains("hint: "))
     }
 

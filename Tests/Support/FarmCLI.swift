@@ -42,9 +42,12 @@ public struct FarmCLI: Sendable {
         self.environment = merged
     }
 
-    /// Runs farm with `arguments`; sends SIGINT once a line of its output satisfies `interruptWhen`.
-    /// The child is killed if it outlives `timeout`.
-    public func run(_ arguments: [String], timeout: Duration = .seconds(300), interruptWhen: (@Sendable (String) -> Bool)? = nil) async throws -> Result {
+    /// Runs farm with `arguments`; sends SIGINT once a line of its output satisfies `interruptWhen`,
+    /// or SIGKILL (a crash) once one satisfies `killWhen`. The child is killed if it outlives `timeout`.
+    public func run(
+        _ arguments: [String], timeout: Duration = .seconds(300), interruptWhen: (@Sendable (String) -> Bool)? = nil,
+        killWhen: (@Sendable (String) -> Bool)? = nil
+    ) async throws -> Result {
         // The typed form: swift-subprocess hands raw byte entries to strdup, which needs a NUL terminator.
         var variables: [Environment.Key: String] = [:]
         for (name, value) in self.environment { variables[Environment.Key(stringLiteral: name)] = value }
@@ -58,9 +61,16 @@ public struct FarmCLI: Sendable {
         ) { execution in
             let interrupted = Mutex(false)
             let watch: @Sendable (String) -> Void = { line in
-                guard let interruptWhen, interruptWhen(line) else { return }
+                let signal: Signal
+                if let killWhen, killWhen(line) {
+                    signal = .kill
+                } else if let interruptWhen, interruptWhen(line) {
+                    signal = .interrupt
+                } else {
+                    return
+                }
                 let first = interrupted.withLock { done in defer { done = true }; return !done }
-                if first { try? execution.send(signal: .interrupt) }
+                if first { try? execution.send(signal: signal) }
             }
             return try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 group.addTask { (1, try await Self.collect(execution.standardOutput, watch)) }

@@ -31,6 +31,9 @@ public struct RenderSummary: Sendable {
         public let isBadInput: Bool
         /// The last lines the stage logged, kept for failures.
         public let logTail: [String]
+        /// What the stage reported about its work (for remote stages: `predict_time`,
+        /// `estimated_cost_usd`, the prediction id).
+        public let metadata: [String: JSON]
     }
 
     public let runID: String
@@ -40,6 +43,13 @@ public struct RenderSummary: Sendable {
     public let stages: [Stage]
     /// farm's wall time for the whole render, seconds.
     public let seconds: Double
+
+    /// The estimated remote cost of the stages this render ran (cached ones cost nothing again),
+    /// when any stage reported one.
+    public var estimatedCost: Double? {
+        let costs = stages.filter { $0.status == .succeeded }.compactMap { $0.metadata["estimated_cost_usd"]?.doubleValue }
+        return costs.isEmpty ? nil : costs.reduce(0, +)
+    }
 
     public var exitCode: Int32 {
         switch status {

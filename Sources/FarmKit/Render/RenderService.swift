@@ -78,7 +78,8 @@ public struct RenderService: Sendable {
                 return .init(name: node.name, implementation: node.implementation.id.description, provider: node.provider,
                              status: outcome.status, cached: outcome.status == .cached, seconds: outcome.seconds,
                              error: farmError?.message ?? outcome.error.map { "\($0)" }, hint: farmError?.hint,
-                             isBadInput: farmError?.exitCode == ExitStatus.badInput, logTail: outcome.logTail)
+                             isBadInput: farmError?.exitCode == ExitStatus.badInput, logTail: outcome.logTail,
+                             metadata: outcome.metadata)
             },
             seconds: (clock.now - start).seconds)
         let failure = writeError.map { "cannot write \(destination.path): \($0)" }

@@ -156,12 +156,23 @@ final class RenderReporter: @unchecked Sendable {
     // MARK: - Formats
 
     static func summaryTable(_ summary: RenderSummary) -> String {
-        var rows = [["stage", "provider", "status", "cached", "time"]]
+        let remote = summary.stages.contains { $0.metadata["predict_time"] != nil || $0.metadata["estimated_cost_usd"] != nil }
+        var rows = [["stage", "provider", "status", "cached", "time"] + (remote ? ["model time", "est. cost"] : [])]
         for stage in summary.stages {
-            rows.append([stage.name, stage.provider, stage.status.rawValue, stage.cached ? "yes" : "no",
-                         stage.status == .waiting || stage.status == .skipped ? "-" : Console.duration(stage.seconds)])
+            var row = [stage.name, stage.provider, stage.status.rawValue, stage.cached ? "yes" : "no",
+                       stage.status == .waiting || stage.status == .skipped ? "-" : Console.duration(stage.seconds)]
+            if remote {
+                row.append(stage.metadata["predict_time"]?.doubleValue.map(Console.duration) ?? "-")
+                let cost = stage.metadata["estimated_cost_usd"]?.doubleValue.map { String(format: "$%.3f", $0) }
+                row.append(stage.cached ? "cached" : cost ?? "-")
+            }
+            rows.append(row)
         }
-        return "\n" + Console.table(rows) + "\(summary.status.rawValue) in \(Console.duration(summary.seconds)) · run \(summary.runID)\n"
+        var footer = "\(summary.status.rawValue) in \(Console.duration(summary.seconds)) · run \(summary.runID)"
+        if let cost = summary.estimatedCost {
+            footer += String(format: " · estimated Replicate cost $%.3f (an estimate; cached stages cost nothing again)", cost)
+        }
+        return "\n" + Console.table(rows) + footer + "\n"
     }
 
     static func json(_ event: RenderEvent) -> JSON {
@@ -200,6 +211,9 @@ final class RenderReporter: @unchecked Sendable {
                                                     ("seconds", .double(stage.seconds)), ("provider", .string(stage.provider))])
                 entry["error"] = stage.error.map(JSON.string)
                 entry["hint"] = stage.hint.map(JSON.string)
+                entry["predict_time"] = stage.metadata["predict_time"]
+                entry["estimated_cost_usd"] = stage.metadata["estimated_cost_usd"]
+                entry["prediction"] = stage.metadata["prediction"]
                 stages[stage.name] = .object(entry)
             }
             line["stages"] = .object(stages)
@@ -207,6 +221,7 @@ final class RenderReporter: @unchecked Sendable {
                 line["error"] = .string("stage \(failed.name) failed: \(failed.error ?? "unknown error")")
                 line["hint"] = failed.hint.map(JSON.string)
             }
+            line["estimated_cost_usd"] = summary.estimatedCost.map(JSON.double)
             line["exit_code"] = .integer(Int64(summary.exitCode))
         }
         return .object(line)
