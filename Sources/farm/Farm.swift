@@ -21,12 +21,15 @@ struct Farm: AsyncParsableCommand {
               farm profiles show offline
             """,
         version: version,
-        subcommands: [RenderCommand.self, ProfilesCommand.self, ProvidersCommand.self, RunsCommand.self, CacheCommand.self])
+        subcommands: [RenderCommand.self, ProfilesCommand.self, ProvidersCommand.self, PluginsCommand.self, RunsCommand.self, CacheCommand.self])
 }
 
-/// The providers compiled into this binary. The host knows none of them by name.
+/// The providers compiled into this binary, then the plugins found on the plugin path (their
+/// manifests only: no plugin starts until one of its stages runs). The host knows none by name.
 enum BuiltInProviders {
     static var registry: ProviderRegistry {
-        ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider()])
+        var registry = ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider()])
+        registry.addPlugins(from: .standard(), hostVersion: Farm.version)
+        return registry
     }
 }
