@@ -35,6 +35,11 @@ let package = Package(
         .target(name: "FFmpegProvider", dependencies: ["FarmKit"], path: "Plugins/FFmpeg"),
         .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
         .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
+        // An example out-of-process plugin (protocol v1) in Swift; its plugin.json names this program.
+        .executableTarget(
+            name: "farm-example-grade",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Plugins/examples/grade", exclude: ["plugin.json"]),
         .executableTarget(
             name: "farm",
             dependencies: [
