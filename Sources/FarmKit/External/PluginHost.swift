@@ -103,7 +103,8 @@ public actor PluginHost {
             guard let path = outputs[port.name] else {
                 throw PluginError("\(name): the result has no output \"\(port.name)\"", hint: "a result names every output plugin.json declares")
             }
-            let url = URL(fileURLWithPath: path, relativeTo: folder).standardizedFileURL.resolvingSymlinksInPath()
+            let given = path.hasPrefix("/") ? URL(fileURLWithPath: path) : folder.appendingPathComponent(path)
+            let url = given.standardizedFileURL.resolvingSymlinksInPath()
             guard url.path.hasPrefix(root) else {
                 throw PluginError("\(name): output \"\(port.name)\" is outside the run's output folder: \(url.path)",
                                   hint: "write outputs inside the run's output_dir (\(folder.path)); farm moves them into its store")

@@ -357,18 +357,25 @@ actor PluginProcess {
     private func logged(_ line: String) {
         logTail.append(line)
         if logTail.count > 40 { logTail.removeFirst(logTail.count - 40) }
-        for run in runs.values where run.outcome == nil { run.context.log(line) }
+        for run in runs.values { run.context.log(line) }
     }
 
+    /// Ends a run. Its waiter gets the outcome a moment later: lines the plugin wrote to standard
+    /// error just before it answered may still be on their way, and they belong to this run's log.
     private func finish(_ id: String, _ outcome: Outcome) {
-        guard var run = runs[id] else { return }
-        if let continuation = run.continuation {
-            runs[id] = nil
-            continuation.resume(returning: Ending(outcome: outcome, stopReason: run.stopReason))
-        } else {
-            run.outcome = outcome
-            runs[id] = run
+        guard var run = runs[id], run.outcome == nil else { return }
+        run.outcome = outcome
+        runs[id] = run
+        Task {
+            try? await Task.sleep(for: .milliseconds(25))
+            deliver(id)
         }
+    }
+
+    private func deliver(_ id: String) {
+        guard let run = runs[id], let outcome = run.outcome, let continuation = run.continuation else { return }
+        runs[id] = nil
+        continuation.resume(returning: Ending(outcome: outcome, stopReason: run.stopReason))
     }
 
     // MARK: - Stopping
