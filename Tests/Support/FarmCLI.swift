@@ -45,7 +45,8 @@ public struct FarmCLI: Sendable {
     /// Runs farm with `arguments`; sends SIGINT once a line of its output satisfies `interruptWhen`.
     /// The child is killed if it outlives `timeout`.
     public func run(_ arguments: [String], timeout: Duration = .seconds(300), interruptWhen: (@Sendable (String) -> Bool)? = nil) async throws -> Result {
-        let environment = Environment.custom(self.environment.map { Array("\($0.key)=\($0.value)".utf8) })
+        // Raw entries are passed to strdup: each needs its NUL terminator.
+        let environment = Environment.custom(self.environment.map { Array("\($0.key)=\($0.value)\0".utf8) })
         var options = PlatformOptions()
         options.teardownSequence = [.gracefulShutDown(allowedDurationToNextStep: .seconds(2))]
         let outcome = try await Subprocess.run(
