@@ -132,8 +132,10 @@ private let parallel = """
                 "after": { "use": "test.join", "from": { "a": "stuck.text", "b": "quick.text" } } },
               "output": "after.joined" }
             """)
-        let task = Task { try await harness.run("h") }
-        try await Task.sleep(for: .milliseconds(300))
+        let events = EventLog()
+        let task = Task { try await harness.run("h", events: events) }
+        // Cancel once "quick" is done (not after a fixed delay: a busy machine may take longer).
+        _ = try await ProcessTable.waitFor(timeout: .seconds(30)) { events.statuses.contains { $0 == ("quick", .succeeded) } ? true : nil }
         task.cancel()
         let outcomes = try await task.value
         #expect(outcomes["stuck"]!.status == .interrupted)

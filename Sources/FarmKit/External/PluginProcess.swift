@@ -225,14 +225,28 @@ actor PluginProcess {
     }
 
     private func outputClosed() {
-        // A plugin that closes its standard output but keeps running is of no use: stop it soon.
-        guard phase != .exited else { return }
+        // Standard output ends when the process exits; a plugin that closes it but keeps running is
+        // of no use: stop it.
+        // An exiting process closes its files a moment before it can be waited for: give it time.
+        guard phase == .starting || phase == .ready, let processID else { return }
         Task {
-            try? await Task.sleep(for: grace)
-            if phase == .starting || phase == .ready {
-                terminate(PluginError("plugin \"\(manifest.name)\" closed its standard output but kept running"))
+            for _ in 0..<40 {
+                try? await Task.sleep(for: .milliseconds(50))
+                guard phase == .starting || phase == .ready, Self.isRunning(processID) else { return }
             }
+            terminate(PluginError("plugin \"\(manifest.name)\" closed its standard output but kept running"))
         }
+    }
+
+    /// Whether `pid` (our child, not reaped yet) has not exited. Leaves it waitable.
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return false }
+        #if canImport(Glibc)
+        return info._sifields._sigchld.si_pid == 0
+        #else
+        return info.si_pid == 0
+        #endif
     }
 
     private func streamsClosed() {

@@ -41,7 +41,7 @@ struct MisbehavingPlugin {
             }),
         ]
         try manifest.prettyString.write(to: folder.appendingPathComponent("plugin.json"), atomically: true, encoding: .utf8)
-        provider = ExternalProvider(manifest: try PluginManifest(folder: folder), hostVersion: "test", grace: .milliseconds(300))
+        provider = ExternalProvider(manifest: try PluginManifest(folder: folder), hostVersion: "test", grace: .seconds(1))
     }
 
     /// Runs one stage of the plugin with a fresh scratch folder.

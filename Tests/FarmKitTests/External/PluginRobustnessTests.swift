@@ -6,7 +6,7 @@ import Testing
 /// A plugin that crashes, hangs, writes garbage, answers the wrong run, returns a path outside its
 /// folder or a file it did not write: each gives a clear error naming the plugin, and leaves no
 /// process behind.
-@Suite struct PluginRobustnessTests {
+@Suite(.serialized) struct PluginRobustnessTests {
     @Test func oneProcessServesSeveralRunsAndShutdownEndsIt() async throws {
         let plugin = try MisbehavingPlugin(stages: ["ok"])
         defer { Task { await plugin.remove() } }
@@ -128,7 +128,7 @@ import Testing
         let start = clock.now
         run.cancel()
         await #expect(throws: CancellationError.self) { try await run.value }
-        #expect(clock.now - start < .seconds(2))
+        #expect(clock.now - start < .seconds(5))
         #expect(reports.logLines.contains("misbehave: cancelled, stopping"))
         _ = try await plugin.run("ok")
         #expect(await plugin.provider.host.launches == 1, "the plugin answered cancel, so its process was kept")
