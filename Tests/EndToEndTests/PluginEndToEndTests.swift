@@ -153,6 +153,26 @@ import Testing
         #expect(sandbox.homeFiles.isEmpty, "listing and checking plugins writes nothing")
     }
 
+    @Test func checkCanRunAStageOnGivenFiles() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let clip = try await TestMedia.colorVideo(seconds: 2, to: sandbox.file("clip.mp4"))
+        let poster = Self.repository.appendingPathComponent("Plugins/examples/poster").path
+        let check = try await sandbox.farm.run(["plugins", "check", poster, "--run", "frame", "--input", "video=\(clip.path)", "--set", "at=0.5", "--out", "try"])
+        #expect(check.status == 0, "\(check.standardOutput)")
+        #expect(check.standardOutput.contains("✓ run poster.frame with at=0.5"), "\(check.standardOutput)")
+        #expect(check.standardOutput.contains("| poster: frame at 0.5 s of "))
+        #expect(check.standardOutput.contains("✓ result after "))
+        #expect(try await FFmpeg().probe(sandbox.file("try/image.png")).video?.codec == "png")
+
+        let late = try await sandbox.farm.run(["plugins", "check", poster, "--run", "frame", "--input", "video=\(clip.path)", "--set", "at=60"])
+        #expect(late.status == 1)
+        #expect(late.standardOutput.contains("✗ run failed: plugin \"poster\", stage \"frame\": ffmpeg made no frame"), "\(late.standardOutput)")
+        let unknown = try await sandbox.farm.run(["plugins", "check", poster, "--run", "frame", "--input", "video=\(clip.path)", "--set", "size=3"])
+        #expect(unknown.status == 1)
+        #expect(unknown.standardOutput.contains("✗ run failed: the stage has no parameter \"size\""), "\(unknown.standardOutput)")
+    }
+
     @Test func checkReportsABrokenPlugin() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

@@ -71,6 +71,12 @@ public actor PluginHost {
         _ = await Task { await process.shutdown() }.value
     }
 
+    /// Uses `process` (already started) for the next runs (`farm plugins check --run`).
+    func adopt(_ process: PluginProcess) {
+        self.process = process
+        launches += 1
+    }
+
     private func readyProcess() async throws -> PluginProcess {
         if let process, !process.ended.isSet {
             try await process.waitUntilReady()

@@ -305,6 +305,10 @@ actor PluginProcess {
     private func received(_ line: String) {
         guard phase == .starting || phase == .ready else { return }
         guard !line.allSatisfy(\.isWhitespace) else { return }
+        guard line.utf8.count <= PluginMessage.maximumLineLength else {
+            terminate(.violation(manifest.name, "wrote a line longer than 1 MiB", line: String(line.prefix(200))))
+            return
+        }
         let message: PluginMessage
         do {
             message = try PluginMessage(line: line)
