@@ -182,6 +182,8 @@ actor PluginProcess {
                 // Anything left in the plugin's process group goes too. The leader is not reaped
                 // until this closure returns, so its id still names this group.
                 kill(-pid, SIGKILL)
+                // From here on the id may be reaped and reused: no more signals.
+                await self.detached()
             }
             await processEnded(Self.describe(result.terminationStatus))
         } catch {
@@ -224,6 +226,10 @@ actor PluginProcess {
         if phase == .stopping { signalGroup(SIGTERM) }
     }
 
+    private func detached() {
+        processID = nil
+    }
+
     private func outputClosed() {
         // Standard output ends when the process exits; a plugin that closes it but keeps running is
         // of no use: stop it.
@@ -232,7 +238,7 @@ actor PluginProcess {
         Task {
             for _ in 0..<40 {
                 try? await Task.sleep(for: .milliseconds(50))
-                guard phase == .starting || phase == .ready, Self.isRunning(processID) else { return }
+                guard phase == .starting || phase == .ready, self.processID == processID, Self.isRunning(processID) else { return }
             }
             terminate(PluginError("plugin \"\(manifest.name)\" closed its standard output but kept running"))
         }
@@ -440,7 +446,8 @@ actor PluginProcess {
     }
 
     private func signalGroup(_ signal: Int32) {
-        // Only while the process is not reaped: until then its id (and group id) cannot be reused.
+        // Only while the process is not reaped (`detached` clears the id before that): until then
+        // its id, which is also its group's id, cannot be reused.
         guard phase != .exited, let processID else { return }
         kill(-processID, signal)
     }
