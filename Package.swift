@@ -36,6 +36,11 @@ let package = Package(
         .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
         .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
         .target(name: "ReplicateProvider", dependencies: ["FarmKit"], path: "Plugins/Replicate"),
+        // An example out-of-process plugin (protocol v1) in Swift; its plugin.json names this program.
+        .executableTarget(
+            name: "farm-example-grade",
+            dependencies: [.product(name: "Subprocess", package: "swift-subprocess")],
+            path: "Plugins/examples/grade", exclude: ["plugin.json"]),
         .executableTarget(
             name: "farm",
             dependencies: [

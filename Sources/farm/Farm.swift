@@ -22,12 +22,18 @@ struct Farm: AsyncParsableCommand {
               farm profiles show offline
             """,
         version: version,
-        subcommands: [RenderCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, RunsCommand.self, CacheCommand.self, DoctorCommand.self])
+        subcommands: [
+            RenderCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, PluginsCommand.self,
+            RunsCommand.self, CacheCommand.self, DoctorCommand.self,
+        ])
 }
 
-/// The providers compiled into this binary. The host knows none of them by name.
+/// The providers compiled into this binary, then the plugins found on the plugin path (their
+/// manifests only: no plugin starts until one of its stages runs). The host knows none by name.
 enum BuiltInProviders {
     static var registry: ProviderRegistry {
-        ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider(), ReplicateProvider()])
+        var registry = ProviderRegistry([FetchProvider(), FFmpegProvider(), OfflineProvider(), ReplicateProvider()])
+        registry.addPlugins(from: .standard(), hostVersion: Farm.version)
+        return registry
     }
 }

@@ -15,6 +15,16 @@ public enum ProcessTable {
         }
     }
 
+    /// The ids of running processes whose command line (argv joined by spaces) contains `fragment`.
+    public static func pids(commandLineContaining fragment: String) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap(Int32.init).filter { pid in
+            guard isAlive(pid), let data = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
+            let commandLine = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ")
+            return commandLine.contains(fragment)
+        }
+    }
+
     /// Whether `pid` is a running process (a zombie waiting to be reaped does not count).
     public static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),

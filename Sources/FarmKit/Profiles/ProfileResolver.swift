@@ -157,6 +157,10 @@ public struct ProfileResolver: Sendable {
         if let implementation = registry.stage(named: use) { return implementation }
         let field = use == stage.use ? "use" : "use (swapped to \(use))"
         let provider = String(use.prefix { $0 != "." })
+        if registry.provider(named: provider) == nil, let reason = registry.unavailable[provider] {
+            throw ProfileError(file: stage.file, stage: stage.name, field: field, "provider \"\(provider)\" could not be loaded: \(reason)",
+                               hint: "fix the plugin, then check it with: farm plugins check FOLDER")
+        }
         if registry.provider(named: provider) == nil {
             throw ProfileError(file: stage.file, stage: stage.name, field: field,
                                "provider \"\(provider)\" is not available in this build of farm",

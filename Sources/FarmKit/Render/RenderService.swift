@@ -55,6 +55,8 @@ public struct RenderService: Sendable {
         }))
 
         let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan)
+        // Plugin processes live for one render.
+        await registry.shutdown()
         var status: RenderSummary.Status =
             outcomes.values.contains { $0.status == .interrupted } ? .interrupted
             : outcomes.values.allSatisfy { $0.status.hasOutputs } ? .succeeded : .failed

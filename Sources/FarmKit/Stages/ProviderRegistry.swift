@@ -5,6 +5,8 @@
 public struct ProviderRegistry: Sendable {
     public private(set) var providers: [any StageProvider] = []
     private var stagesByName: [String: any RenderStage] = [:]
+    /// Providers that were found but could not be loaded (a broken plugin.json), by name → why.
+    public var unavailable: [String: String] = [:]
 
     public init(_ providers: [any StageProvider] = []) {
         for provider in providers { register(provider) }
@@ -29,4 +31,11 @@ public struct ProviderRegistry: Sendable {
 
     /// All stage names, sorted.
     public var stageNames: [String] { stagesByName.keys.sorted() }
+
+    /// Lets every provider release what it holds (plugin processes); returns when all are done.
+    public func shutdown() async {
+        await withTaskGroup(of: Void.self) { group in
+            for provider in providers { group.addTask { await provider.shutdown() } }
+        }
+    }
 }

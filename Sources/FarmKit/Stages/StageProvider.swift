@@ -6,8 +6,12 @@ public protocol StageProvider: Sendable {
     /// How many of its stages may run at once in one render, unless a profile says otherwise.
     var defaultConcurrency: Int { get }
     func stages() -> [any RenderStage]
+    /// Releases what the provider holds between runs (an out-of-process plugin stops its process).
+    /// Called once a render has ended. Default: nothing.
+    func shutdown() async
 }
 
 extension StageProvider {
     public var defaultConcurrency: Int { 2 }
+    public func shutdown() async {}
 }

@@ -13,6 +13,9 @@ struct ProvidersCommand: AsyncParsableCommand {
             var out = ""
             for provider in registry.providers.sorted(by: { $0.name < $1.name }) {
                 out += "\(provider.name) — \(provider.summary) (\(provider.defaultConcurrency) at once)\n"
+                if let plugin = provider as? ExternalProvider {
+                    out += "  plugin \(plugin.manifest.version) in \(plugin.manifest.folder.path)\n"
+                }
                 for stage in provider.stages().sorted(by: { $0.id.name < $1.id.name }) {
                     out += "  \(stage.id)\(stage.isDeterministic ? "" : " (not deterministic)"): \(stage.summary)\n"
                     let inputs = stage.inputs.map { "\($0.name) (\($0.kind.rawValue))" }.joined(separator: ", ")
