@@ -15,10 +15,14 @@ import Testing
         try FileManager.default.contentsOfDirectory(atPath: folder.url.path).sorted()
     }
 
+    /// Sequential requests reuse pooled connections. Other tests share the engine's pool and the
+    /// server, so a request may pick up any idle connection: count ports, not match one.
     @Test func connectionsAreReused() async throws {
-        let first = try await client.send(HTTPRequest(url: server.url("/echo"))).json()
-        let second = try await client.send(HTTPRequest(url: server.url("/echo"))).json()
-        #expect(first["client_port"] == second["client_port"])
+        var ports = Set<JSON>()
+        for _ in 0..<6 {
+            ports.insert(try await client.send(HTTPRequest(url: server.url("/echo"))).json()["client_port"] ?? .null)
+        }
+        #expect(ports.count < 6, "every request opened a new connection")
     }
 
     @Test func largeDownloadStreamsToDiskWithSmallMemory() async throws {
