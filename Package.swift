@@ -72,6 +72,9 @@ let package = Package(
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
         .testTarget(
             name: "FakeReplicateTests",
-            dependencies: ["FakeReplicate", "FarmKit", "FarmTestSupport"]),
+            dependencies: [
+                "FakeReplicate", "FarmKit", "FarmTestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]),
     ]
 )

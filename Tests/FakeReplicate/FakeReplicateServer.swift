@@ -97,6 +97,12 @@ public final class FakeReplicateServer: Sendable {
     /// Adds faults to the active ones.
     public func inject(_ faults: FakeReplicate.Faults) { engine.inject(faults) }
 
+    /// Serves `data` at `/public/NAME` (no token, no expiry) until the server stops: a stand-in
+    /// for public storage, such as the stable URL a voice model zip must have. Start the server first.
+    public func publish(_ data: Data, as name: String) throws -> URL {
+        try engine.publish(data, as: name)
+    }
+
     /// Removes every active fault.
     public func clearFaults() { engine.state.withLock { $0.faults.replace(with: FakeReplicate.Faults()) } }
 

@@ -247,7 +247,7 @@ enum Trainers {
         job.log("Training index: added_IVF256_Flat_nprobe_1_\(slug)_\(version).index")
         job.log("Training model for \(epochs) epochs, batch size \(job.string("batch_size") ?? "7")...")
 
-        let seed = SHA256.hex(SHA256.digest(data)) + " \(version) \(epochs)"
+        let seed = SHA256.hex(data) + " \(version) \(epochs)"
         let archive = Zip.make([
             ("added_IVF256_Flat_nprobe_1_\(slug)_\(version).index", Data("fake faiss index \(seed)\n".utf8)),
             ("total_fea.npy", Data("fake features \(seed)\n".utf8)),

@@ -4,12 +4,13 @@ import Foundation
 /// `/_fake/…`: the ledger and fault injection for tests and benchmarks (no token needed).
 extension Engine {
     func admin(_ request: Incoming) async -> Reply {
-        switch (request.method, Array(request.segments.dropFirst())) {
-        case ("GET", ["ledger"]):
+        let path = request.segments.dropFirst().joined(separator: "/")
+        switch (request.method, path) {
+        case ("GET", "ledger"):
             return .json(200, ledger().json)
-        case ("GET", ["faults"]):
+        case ("GET", "faults"):
             return .json(200, state.withLock { $0.faults.faults.json })
-        case ("POST", ["faults"]):
+        case ("POST", "faults"):
             let body: JSON
             do {
                 body = try JSON.parse(String(decoding: request.body, as: UTF8.self), source: "faults")
@@ -25,13 +26,21 @@ extension Engine {
             } catch {
                 return .badRequest("\(error)")
             }
-        case ("DELETE", ["faults"]):
+        case ("DELETE", "faults"):
             state.withLock { $0.faults.replace(with: FakeReplicate.Faults()) }
             return Reply(status: 204)
-        case ("GET", ["health"]):
+        case ("PUT", _) where request.segments.count == 3 && request.segments[1] == "public",
+             ("POST", _) where request.segments.count == 3 && request.segments[1] == "public":
+            do {
+                let url = try publish(request.body, as: request.segments[2])
+                return .json(201, .object(JSONObject([("url", .string(url.absoluteString)), ("size", .integer(Int64(request.body.count)))])))
+            } catch {
+                return .badRequest("\(error)")
+            }
+        case ("GET", "health"):
             return .json(200, .object(JSONObject([("ok", true), ("base_url", .string("\(origin)/v1"))])))
         default:
-            return .notFound("Admin endpoints: GET /_fake/ledger, GET|POST|DELETE /_fake/faults, GET /_fake/health")
+            return .notFound("Admin endpoints: GET /_fake/ledger, GET|POST|DELETE /_fake/faults, PUT /_fake/public/NAME, GET /_fake/health")
         }
     }
 

@@ -43,7 +43,7 @@ extension Engine {
         let now = Date()
         let record = state.withLock { state in
             let record = FileRecord(
-                id: id, name: name, contentType: mediaType, size: content.data.count, sha256: SHA256.hex(SHA256.digest(content.data)),
+                id: id, name: name, contentType: mediaType, size: content.data.count, sha256: SHA256.hex(content.data),
                 md5: MD5.hex(content.data), metadata: metadata, createdAt: now,
                 expiresAt: now.addingTimeInterval(configuration.fileRetention), sequence: state.sequence(), path: path)
             state.files[id] = record
@@ -84,14 +84,5 @@ extension Reply {
 
     static func fileNotFound() -> Reply {
         .problem(404, title: nil, detail: "File not found", includeStatus: false)
-    }
-}
-
-extension SHA256 {
-    /// The digest of `data`.
-    static func digest(_ data: Data) -> [UInt8] {
-        var hasher = SHA256()
-        data.withUnsafeBytes { hasher.update($0) }
-        return hasher.finalize()
     }
 }

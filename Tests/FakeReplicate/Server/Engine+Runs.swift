@@ -53,15 +53,16 @@ struct Job: Sendable {
     func file(_ name: String) throws -> ResolvedFile? {
         guard let reference = string(name) else { return nil }
         do {
-            return try engine.fetch(reference, into: folder)
+            return try engine.fetch(reference, into: folder, withToken: true)
         } catch let failure as ModelFailure {
             throw ModelFailure("Failed to download input \(name) (\(reference)): \(failure.message)")
         }
     }
 
-    /// Fetches a URL the model itself downloads (urllib in the model's code).
+    /// Fetches a URL the model itself downloads (urllib in the model's code: no token, so Files
+    /// API URLs answer 401).
     func download(_ url: String) throws -> ResolvedFile {
-        try engine.fetch(url, into: folder)
+        try engine.fetch(url, into: folder, withToken: false)
     }
 }
 
@@ -232,9 +233,10 @@ extension Engine {
 
     // MARK: Fetching inputs
 
-    /// Fetches an input URL: the fake's own files and delivery URLs, or a data: URI. Every other
-    /// host is refused (the fake never reaches out).
-    func fetch(_ reference: String, into folder: URL) throws -> ResolvedFile {
+    /// Fetches an input URL: the fake's own uploads (`withToken`: as Replicate resolves its own Files
+    /// API URLs for file inputs), delivery URLs and public files, or a data: URI. Every other host
+    /// is refused: the fake never reaches out.
+    func fetch(_ reference: String, into folder: URL, withToken: Bool) throws -> ResolvedFile {
         if reference.hasPrefix("data:") {
             guard let comma = reference.firstIndex(of: ",") else { throw ModelFailure("invalid data URI") }
             let header = reference[reference.index(reference.startIndex, offsetBy: 5)..<comma]
@@ -261,12 +263,16 @@ extension Engine {
             throw ModelFailure("<urlopen error fake-replicate fetches only its own URLs, not \(host)>")
         }
         let segments = components.percentEncodedPath.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        if !withToken, segments.first == "v1" { throw ModelFailure("HTTP Error 401: Unauthorized") }
         let found: (URL, String)? = state.withLock { state in
             if segments.count == 3, segments[0] == "v1", segments[1] == "files", let file = state.files[segments[2]], !file.deleted {
                 return (file.path, file.name)
             }
             if segments.count == 3, segments[0] == "delivery", let delivery = state.deliveries[segments[1]] {
                 return (delivery.path, delivery.name)
+            }
+            if segments.count == 2, segments[0] == "public", let path = state.publicFiles[segments[1]] {
+                return (path, segments[1])
             }
             return nil
         }

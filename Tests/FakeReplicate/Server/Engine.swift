@@ -23,6 +23,8 @@ struct State: Sendable {
     /// zsxkib/sonic's worker keeps the last seed it was given (models.md §4.2).
     var sonicSeed = 72589
     var finetunes: Set<String> = []
+    /// Files at `/public/NAME`: a stand-in for public storage (a bucket, a Hugging Face link).
+    var publicFiles: [String: URL] = [:]
     var stopped = false
 
     mutating func sequence() -> Int {
@@ -74,7 +76,7 @@ final class Engine: Sendable {
 
     /// Makes the storage folders.
     func prepareStorage() throws {
-        for folder in ["files", "delivery", "work", "voices"] {
+        for folder in ["files", "delivery", "work", "voices", "public"] {
             try FileManager.default.createDirectory(at: storage.appendingPathComponent(folder), withIntermediateDirectories: true)
         }
     }
@@ -131,6 +133,8 @@ final class Engine: Sendable {
             reply = .methodNotAllowed(request.method, allowed: allowed)
         case .delivery(let token):
             reply = delivery(token: token, head: request.method == "HEAD")
+        case .publicFile(let name):
+            reply = publicFile(name, head: request.method == "HEAD")
         case .webPage(let id):
             reply = webPage(id)
         default:
@@ -178,7 +182,7 @@ final class Engine: Sendable {
         case .listTrainings: return listPredictions(request, kind: .training)
         case .getTraining(let id): return getPrediction(id, kind: .training)
         case .cancelTraining(let id): return cancel(id, kind: .training)
-        case .notFound, .methodNotAllowed, .delivery, .webPage: return .notFound()
+        case .notFound, .methodNotAllowed, .delivery, .publicFile, .webPage: return .notFound()
         }
     }
 
@@ -260,6 +264,24 @@ final class Engine: Sendable {
             status: 200,
             headers: [("Content-Type", contentType(forName: record.name)), ("Cache-Control", "private, max-age=3600")],
             body: head ? Data() : data)
+    }
+
+    private func publicFile(_ name: String, head: Bool) -> Reply {
+        guard let path = state.withLock({ $0.publicFiles[name] }), let data = try? Data(contentsOf: path) else {
+            return Reply(status: 404, headers: [("Content-Type", "text/plain")], body: Data("Not Found\n".utf8))
+        }
+        return Reply(status: 200, headers: [("Content-Type", contentType(forName: name))], body: head ? Data() : data)
+    }
+
+    /// Keeps `data` at `/public/NAME` until the server stops; its URL.
+    func publish(_ data: Data, as name: String) throws -> URL {
+        guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
+            throw ConfigurationError("a public file name is one path segment: \(name)")
+        }
+        let path = storage.appendingPathComponent("public").appendingPathComponent(name)
+        try data.write(to: path)
+        state.withLock { $0.publicFiles[name] = path }
+        return URL(string: "\(origin)/public/\(name.percentEncodedSegment)")!
     }
 
     // MARK: Pagination

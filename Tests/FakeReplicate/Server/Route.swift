@@ -10,6 +10,7 @@ struct Route {
         case createTraining(String, String)
         case listTrainings, getTraining(String), cancelTraining(String)
         case delivery(String)
+        case publicFile(String)
         case webPage(String)
         case notFound
         case methodNotAllowed([String])
@@ -112,6 +113,10 @@ struct Route {
             pattern = "/delivery/{token}/{name}"
             methods["GET"] = (.delivery(path[1]), .delivery, nil)
             methods["HEAD"] = (.delivery(path[1]), .delivery, nil)
+        } else if path.count == 2, path[0] == "public" {
+            pattern = "/public/{name}"
+            methods["GET"] = (.publicFile(path[1]), nil, nil)
+            methods["HEAD"] = (.publicFile(path[1]), nil, nil)
         } else if path.count == 2, path[0] == "p" {
             pattern = "/p/{id}"
             methods["GET"] = (.webPage(path[1]), nil, nil)
