@@ -208,6 +208,28 @@ struct PipelineTests {
         await fake.stop()
     }
 
+    /// Both volume changes at −100 dB silence the instrumental and backing vocals: vocals only.
+    /// At −20 dB they are still there: the whole mix.
+    @Test func isolatedVocalsPreset() async throws {
+        let fake = try await FakeFixture.start()
+        defer { Task { await fake.stop() } }
+        let song = try await fake.upload(try await fake.song(seconds: 1), type: "audio/wav")
+        func convert(_ level: Double) async throws -> Data {
+            let reply = try await fake.api.post(
+                "/predictions",
+                ["version": "0a9c7c558af4c0f20667c1bd1260ce32a2879944a0b9e44e1398660c077b1550",
+                 "input": ["song_input": .string(song), "output_format": "wav", "instrumental_volume_change": .double(level),
+                           "backup_vocals_volume_change": .double(level)]],
+                headers: ["Prefer": "wait"])
+            return try await fake.api.get(try #require(reply["output"]?.stringValue)).body
+        }
+        let mix = try await convert(0), quieter = try await convert(-20), isolated = try await convert(-100)
+        #expect(mix == quieter)
+        #expect(mix != isolated)
+        #expect(mix.count == isolated.count)
+        await fake.stop()
+    }
+
     @Test func voiceModelMustBeAFetchableZip() async throws {
         let fake = try await FakeFixture.start()
         defer { Task { await fake.stop() } }

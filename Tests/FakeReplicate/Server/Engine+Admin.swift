@@ -61,11 +61,12 @@ extension Engine {
 
     /// Stops every run: nothing runs after the server has stopped.
     func shutdown() async {
-        let tasks = state.withLock { state -> [Task<Void, Never>] in
+        let (tasks, woken) = state.withLock { state -> ([Task<Void, Never>], [CheckedContinuation<Void, Never>]) in
             state.stopped = true
             defer { state.tasks.removeAll() }
-            return Array(state.tasks.values)
+            return (Array(state.tasks.values), state.wakeable())
         }
+        for waiter in woken { waiter.resume() }
         for task in tasks { task.cancel() }
         for task in tasks { await task.value }
     }

@@ -117,16 +117,17 @@ extension Engine {
 
     func cancel(_ id: String, kind: FakeReplicate.Ledger.Prediction.Kind?) -> Reply {
         let now = Date()
-        let outcome = state.withLock { state -> (PredictionRecord, Task<Void, Never>?)? in
+        let outcome = state.withLock { state -> (PredictionRecord, Task<Void, Never>?, [CheckedContinuation<Void, Never>])? in
             guard var record = state.predictions[id], kind.map({ $0 == record.kind }) ?? true else { return nil }
-            guard !record.status.isTerminal else { return (record, nil) }
+            guard !record.status.isTerminal else { return (record, nil, []) }
             record.status = .canceled
             record.completedAt = now
             record.output = .null
             state.predictions[id] = record
-            return (record, state.tasks.removeValue(forKey: id))
+            return (record, state.tasks.removeValue(forKey: id), state.wakeable())
         }
-        guard let (record, task) = outcome else { return .notFound() }
+        guard let (record, task, woken) = outcome else { return .notFound() }
+        for waiter in woken { waiter.resume() }
         task?.cancel()
         return .json(200, record.json(origin: origin))
     }
@@ -156,10 +157,11 @@ extension Engine {
             if state.predictions[id]?.status.isTerminal == false { state.tasks[id] = task }
         }
         if let deadline {
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: .milliseconds(Int64(max(0, deadline.timeIntervalSinceNow) * 1000)))
-                self.deadlineReached(id)
+                if !Task.isCancelled { self.deadlineReached(id) }
             }
+            state.withLock { $0.tasks["\(id) deadline"] = timer }
         }
         return record
     }
@@ -182,14 +184,15 @@ extension Engine {
     /// `Cancel-After` passed: `aborted` if it never started, else `canceled`.
     private func deadlineReached(_ id: String) {
         let now = Date()
-        let task = state.withLock { state -> Task<Void, Never>? in
-            guard var record = state.predictions[id], !record.status.isTerminal else { return nil }
+        let (task, woken) = state.withLock { state -> (Task<Void, Never>?, [CheckedContinuation<Void, Never>]) in
+            guard var record = state.predictions[id], !record.status.isTerminal else { return (nil, []) }
             record.status = record.status == .starting ? .aborted : .canceled
             record.completedAt = now
             record.output = .null
             state.predictions[id] = record
-            return state.tasks.removeValue(forKey: id)
+            return (state.tasks.removeValue(forKey: id), state.wakeable())
         }
+        for waiter in woken { waiter.resume() }
         task?.cancel()
     }
 

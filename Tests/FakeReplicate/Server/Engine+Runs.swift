@@ -76,25 +76,15 @@ extension Engine {
         try? await Task.sleep(for: scaled(latency.startup))
         state.withLock { $0.queue.append(id) }
         defer {
-            state.withLock { state in
+            let woken = state.withLock { state in
                 state.queue.removeAll { $0 == id }
                 state.running.remove(id)
                 state.tasks.removeValue(forKey: id)
+                return state.wakeable()
             }
+            for waiter in woken { waiter.resume() }
         }
-        while true {
-            let (acquired, alive) = state.withLock { state -> (Bool, Bool) in
-                guard !state.stopped, state.predictions[id]?.status == .starting else { return (false, false) }
-                let limit = configuration.concurrencyLimit ?? Int.max
-                guard state.queue.first == id, state.running.count < limit else { return (false, true) }
-                state.queue.removeFirst()
-                state.running.insert(id)
-                return (true, true)
-            }
-            if acquired { break }
-            guard alive, !Task.isCancelled else { return }
-            try? await Task.sleep(for: .milliseconds(10))
-        }
+        guard await acquireSlot(id) else { return }
         let started = Date()
         let processing = update(id) { record in
             record.status = .processing
@@ -150,6 +140,39 @@ extension Engine {
 
         let output = deliver(outcome.produced, for: id)
         finish(id, status: .succeeded, error: nil, output: output)
+    }
+
+    /// Waits (as `starting`) until `id` is first in the queue and a run slot is free; false when
+    /// the prediction ended meanwhile (canceled, aborted) or the server stopped.
+    private func acquireSlot(_ id: String) async -> Bool {
+        enum Turn { case acquired, ended, wait }
+        let limit = configuration.concurrencyLimit ?? Int.max
+        func turn(_ state: inout State) -> Turn {
+            guard !state.stopped, state.predictions[id]?.status == .starting else { return .ended }
+            guard state.queue.first == id, state.running.count < limit else { return .wait }
+            state.queue.removeFirst()
+            state.running.insert(id)
+            return .acquired
+        }
+        while true {
+            switch state.withLock({ turn(&$0) }) {
+            case .acquired: return true
+            case .ended: return false
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    // Checked again under the lock, so a wake-up between the check and here is not lost.
+                    let now = state.withLock { state -> Bool in
+                        if state.stopped || state.predictions[id]?.status != .starting
+                            || (state.queue.first == id && state.running.count < limit) {
+                            return true
+                        }
+                        state.slotWaiters[id] = continuation
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            }
+        }
     }
 
     /// Applies `change` unless the prediction already ended (canceled meanwhile); whether it did.

@@ -19,6 +19,8 @@ struct State: Sendable {
     /// Predictions holding a run slot, and those waiting for one (first come, first served).
     var running: Set<String> = []
     var queue: [String] = []
+    /// Queued predictions asleep until their turn may have come.
+    var slotWaiters: [String: CheckedContinuation<Void, Never>] = [:]
     var tasks: [String: Task<Void, Never>] = [:]
     /// zsxkib/sonic's worker keeps the last seed it was given (models.md §4.2).
     var sonicSeed = 72589
@@ -30,6 +32,13 @@ struct State: Sendable {
     mutating func sequence() -> Int {
         nextSequence += 1
         return nextSequence
+    }
+
+    /// Wakes the waiters that may proceed now: the head of the queue, and any that ended.
+    /// Resume the returned continuations outside the lock.
+    mutating func wakeable() -> [CheckedContinuation<Void, Never>] {
+        let ids = slotWaiters.keys.filter { id in id == queue.first || stopped || predictions[id]?.status != .starting }
+        return ids.compactMap { slotWaiters.removeValue(forKey: $0) }
     }
 }
 
