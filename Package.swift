@@ -68,7 +68,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Tests/FakeReplicate"),
+            path: "Tests/FakeReplicate",
+            exclude: ["README.md"]),
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
         .testTarget(
             name: "FakeReplicateTests",
