@@ -186,7 +186,7 @@ struct ProtocolTests {
         let first = try await fake.api.get("/predictions")
         #expect(first["previous"] == .null)
 
-        let after = Timestamp(try await fake.api.get("/predictions/\(ids[2])")["created_at"]?.stringValue)
+        let after = queryValue(try await fake.api.get("/predictions/\(ids[2])")["created_at"]?.stringValue)
         let filtered = try await fake.api.get("/predictions?created_after=\(after)")
         #expect(filtered["results"]?.arrayValue?.compactMap { $0["id"]?.stringValue } == [ids[4], ids[3]])
         #expect(try await fake.api.get("/predictions?created_after=yesterday").status == 400)
@@ -240,7 +240,7 @@ struct ProtocolTests {
     }
 }
 
-/// An RFC 3339 timestamp as a query value.
-private func Timestamp(_ text: String?) -> String {
+/// A timestamp as a query value.
+private func queryValue(_ text: String?) -> String {
     (text ?? "").replacingOccurrences(of: ":", with: "%3A")
 }

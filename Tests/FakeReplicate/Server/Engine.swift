@@ -320,7 +320,7 @@ final class Engine: Sendable {
         func link(_ cursor: Cursor) -> JSON {
             var query = request.query
             query["cursor"] = cursor.encoded
-            let text = query.sorted { $0.key < $1.key }.map { "\($0.key.percentEncodedQueryValue)=\($0.value.percentEncodedQueryValue)" }
+            let text = query.sorted { $0.key < $1.key }.map { "\($0.key.percentEncodedSegment)=\($0.value.percentEncodedSegment)" }
             return .string("\(origin)\(path)?\(text.joined(separator: "&"))")
         }
         let next = hasOlder && !selected.isEmpty ? link(.older(selected.last!.sequence)) : .null

@@ -61,15 +61,12 @@ enum Identifier {
 }
 
 extension String {
-    /// Percent-encodes everything but RFC 3986's unreserved characters (for one path segment).
+    /// Percent-encodes everything but RFC 3986's unreserved characters (for a path segment or a query value).
     var percentEncodedSegment: String {
         var allowed = CharacterSet.alphanumerics.intersection(CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
         allowed.insert(charactersIn: "-._~")
         return addingPercentEncoding(withAllowedCharacters: allowed) ?? self
     }
-
-    /// Percent-encodes for a query value.
-    var percentEncodedQueryValue: String { percentEncodedSegment }
 }
 
 /// The query items of a request, percent-decoded (`+` is a space).
