@@ -12,69 +12,70 @@ import SystemPackage
 
 /// The `fake-replicate` executable, and the official Python client (`replicate` on PyPI) against
 /// it: proof that the fake speaks the same API as the real service.
-@Suite(.serialized)
-struct PythonClientTests {
-    /// The client version the fake is checked against: the latest 1.x on PyPI.
-    static let clientVersion = "1.0.7"
+extension FakeReplicateSuite {
+    @Suite struct PythonClientTests {
+        /// The client version the fake is checked against: the latest 1.x on PyPI.
+        static let clientVersion = "1.0.7"
 
-    @Test func executableRefusesOtherHostsAndBadFlags() async throws {
-        let binary = try #require(FakeProcess.binary, "fake-replicate is not built next to the tests")
-        let remote = try await ProcessRunner.run(binary.path, ["--host", "0.0.0.0"], timeout: .seconds(30))
-        #expect(remote.status == 2)
-        #expect(remote.standardError.contains("loopback only"))
-        #expect(try await ProcessRunner.run(binary.path, ["--port", "x"], timeout: .seconds(30)).status == 2)
-        #expect(try await ProcessRunner.run(binary.path, ["--bogus"], timeout: .seconds(30)).status == 2)
-        let help = try await ProcessRunner.run(binary.path, ["--help"], timeout: .seconds(30))
-        #expect(help.status == 0)
-        #expect(help.standardOutput.contains("--latency-scale"))
-    }
-
-    @Test func executableServesAndStopsOnSIGTERM() async throws {
-        let folder = try TemporaryDirectory("fake-replicate-exe")
-        defer { folder.remove() }
-        let config = folder.file("config.json")
-        try Data(#"{"page_size": 1, "latency_scale": 0.01, "tokens": ["r8_other"]}"#.utf8).write(to: config)
-        let result = try await FakeProcess.with(["--config", config.path, "--token", "r8_cli"]) { (origin: String, pid: Int32) async throws in
-            var api = Curl(base: URL(string: "\(origin)/v1")!, folder: folder.url)
-            api.token = "r8_cli"
-            #expect(try await api.get("/account").status == 200)
-            api.token = "r8_other"
-            #expect(try await api.get("/account").status == 401)
-            #expect(ProcessTable.isAlive(pid))
+        @Test func executableRefusesOtherHostsAndBadFlags() async throws {
+            let binary = try #require(FakeProcess.binary, "fake-replicate is not built next to the tests")
+            let remote = try await ProcessRunner.run(binary.path, ["--host", "0.0.0.0"], timeout: .seconds(30))
+            #expect(remote.status == 2)
+            #expect(remote.standardError.contains("loopback only"))
+            #expect(try await ProcessRunner.run(binary.path, ["--port", "x"], timeout: .seconds(30)).status == 2)
+            #expect(try await ProcessRunner.run(binary.path, ["--bogus"], timeout: .seconds(30)).status == 2)
+            let help = try await ProcessRunner.run(binary.path, ["--help"], timeout: .seconds(30))
+            #expect(help.status == 0)
+            #expect(help.standardOutput.contains("--latency-scale"))
         }
-        #expect(result.status == 0)
-        #expect(result.standardError.contains("stopping"))
-    }
 
-    @Test func officialPythonClient() async throws {
-        let python = try await PythonClient.environment(version: Self.clientVersion)
-        let folder = try TemporaryDirectory("fake-replicate-python")
-        defer { folder.remove() }
-        let config = folder.file("config.json")
-        try Data(#"{"page_size": 2, "latency_scale": 0.01}"#.utf8).write(to: config)
-        let song = try await TestMedia.sineWAV(seconds: 1, to: folder.file("song.wav"))
-        let script = folder.file("client_check.py")
-        try Data(PythonClient.script.utf8).write(to: script)
-
-        let result = try await FakeProcess.with(["--config", config.path]) { (origin: String, _: Int32) async throws in
-            let run = try await ProcessRunner.run(python.path, [script.path, origin, song.path], timeout: .seconds(300))
-            #expect(run.status == 0, "the Python client failed:\n\(run.standardOutput)\n\(run.standardError)")
-            let report = try JSON.parse(run.standardOutput.split(separator: "\n").last.map(String.init) ?? "", source: "client_check.py")
-            #expect(report["uploaded"]?.stringValue?.hasPrefix("\(origin)/v1/files/") == true)
-            #expect(report["flux"]?.stringValue?.hasSuffix("/out-0.webp") == true)
-            #expect(report["flux_bytes"]?.intValue ?? 0 > 100)
-            #expect(report["rvc_status"] == "succeeded")
-            #expect(report["rvc_output"]?.stringValue?.hasSuffix("/song%20%28Obama%20Ver%29.wav") == true)
-            #expect(report["run_by_version"]?.stringValue?.hasSuffix("%28Drake%20Ver%29.mp3") == true)
-            #expect(report["pages"]?.intValue ?? 0 >= 2)
-            #expect(report["listed"]?.intValue ?? 0 >= 4)
-            #expect(report["canceled"] == "canceled")
-            #expect(report["schema_song_input"] == "uri")
-            #expect(report["training"] == "succeeded")
-            #expect(report["bad_input_status"] == 422)
-            #expect(report["unauthenticated_status"] == 401)
+        @Test func executableServesAndStopsOnSIGTERM() async throws {
+            let folder = try TemporaryDirectory("fake-replicate-exe")
+            defer { folder.remove() }
+            let config = folder.file("config.json")
+            try Data(#"{"page_size": 1, "latency_scale": 0.01, "tokens": ["r8_other"]}"#.utf8).write(to: config)
+            let result = try await FakeProcess.with(["--config", config.path, "--token", "r8_cli"]) { (origin: String, pid: Int32) async throws in
+                var api = Curl(base: URL(string: "\(origin)/v1")!, folder: folder.url)
+                api.token = "r8_cli"
+                #expect(try await api.get("/account").status == 200)
+                api.token = "r8_other"
+                #expect(try await api.get("/account").status == 401)
+                #expect(ProcessTable.isAlive(pid))
+            }
+            #expect(result.status == 0)
+            #expect(result.standardError.contains("stopping"))
         }
-        #expect(result.status == 0)
+
+        @Test func officialPythonClient() async throws {
+            let python = try await PythonClient.environment(version: Self.clientVersion)
+            let folder = try TemporaryDirectory("fake-replicate-python")
+            defer { folder.remove() }
+            let config = folder.file("config.json")
+            try Data(#"{"page_size": 2, "latency_scale": 0.01}"#.utf8).write(to: config)
+            let song = try await TestMedia.sineWAV(seconds: 1, to: folder.file("song.wav"))
+            let script = folder.file("client_check.py")
+            try Data(PythonClient.script.utf8).write(to: script)
+
+            let result = try await FakeProcess.with(["--config", config.path]) { (origin: String, _: Int32) async throws in
+                let run = try await ProcessRunner.run(python.path, [script.path, origin, song.path], timeout: .seconds(300))
+                #expect(run.status == 0, "the Python client failed:\n\(run.standardOutput)\n\(run.standardError)")
+                let report = try JSON.parse(run.standardOutput.split(separator: "\n").last.map(String.init) ?? "", source: "client_check.py")
+                #expect(report["uploaded"]?.stringValue?.hasPrefix("\(origin)/v1/files/") == true)
+                #expect(report["flux"]?.stringValue?.hasSuffix("/out-0.webp") == true)
+                #expect(report["flux_bytes"]?.intValue ?? 0 > 100)
+                #expect(report["rvc_status"] == "succeeded")
+                #expect(report["rvc_output"]?.stringValue?.hasSuffix("/song%20%28Obama%20Ver%29.wav") == true)
+                #expect(report["run_by_version"]?.stringValue?.hasSuffix("%28Drake%20Ver%29.mp3") == true)
+                #expect(report["pages"]?.intValue ?? 0 >= 2)
+                #expect(report["listed"]?.intValue ?? 0 >= 4)
+                #expect(report["canceled"] == "canceled")
+                #expect(report["schema_song_input"] == "uri")
+                #expect(report["training"] == "succeeded")
+                #expect(report["bad_input_status"] == 422)
+                #expect(report["unauthenticated_status"] == 401)
+            }
+            #expect(result.status == 0)
+        }
     }
 }
 

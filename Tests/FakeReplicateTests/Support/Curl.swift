@@ -4,6 +4,10 @@ import FarmTestSupport
 import Foundation
 import Testing
 
+/// Every test of the fake, one at a time: they start servers and ffmpeg processes, and the
+/// machine has two cores that the other test targets share.
+@Suite(.serialized) enum FakeReplicateSuite {}
+
 /// One HTTP exchange made with the curl CLI (farm's own HTTP client lives elsewhere; curl shows
 /// exactly what went over the wire, dropped connections and short bodies included).
 struct HTTPReply: Sendable {
