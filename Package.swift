@@ -11,11 +11,17 @@ let package = Package(
     products: [
         .executable(name: "farm", targets: ["farm"]),
         .library(name: "FarmKit", targets: ["FarmKit"]),
+        .executable(name: "fake-replicate", targets: ["FakeReplicateServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -56,5 +62,26 @@ let package = Package(
             name: "PluginTests",
             dependencies: ["FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "FarmTestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport"]),
+        // A local fake of the Replicate HTTP API (library for in-process use, executable for other
+        // processes), with real media from the offline provider. Used by tests and benchmarks.
+        .target(
+            name: "FakeReplicate",
+            dependencies: [
+                "FarmKit", "OfflineProvider",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/FakeReplicate",
+            exclude: ["README.md"]),
+        .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
+        .testTarget(
+            name: "FakeReplicateTests",
+            dependencies: [
+                "FakeReplicate", "FarmKit", "FarmTestSupport",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ]),
     ]
 )
