@@ -60,8 +60,11 @@ let package = Package(
         .testTarget(name: "FarmKitTests", dependencies: ["FarmKit", "FarmTestSupport"]),
         .testTarget(
             name: "PluginTests",
-            dependencies: ["FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "FarmTestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport"]),
+            dependencies: [
+                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider", "FarmTestSupport",
+                "FakeReplicate",
+            ]),
+        .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport", "FakeReplicate"]),
         // A local fake of the Replicate HTTP API (library for in-process use, executable for other
         // processes), with real media from the offline provider. Used by tests and benchmarks.
         .target(

@@ -9,27 +9,30 @@ struct InputFiles {
     /// The remote URL of `artifact`, uploading it first when needed.
     func url(for artifact: Artifact, in context: StageContext) async throws -> String {
         let key = "replicate.upload.\(artifact.digest)"
-        if let stored = try await context.shared.recall(key), !stored.isEmpty,
-           let json = try? JSON.parse(stored, source: "upload record"), let url = json["url"]?.stringValue {
-            let expires = json["expires_at"]?.doubleValue.map { Date(timeIntervalSince1970: $0) }
-            if expires.map({ $0 > Date().addingTimeInterval(15 * 60) }) ?? true {
-                return url
+        let client = self.client
+        return try await client.uploadOnce(key: key) {
+            if let stored = try await context.shared.recall(key), !stored.isEmpty,
+               let json = try? JSON.parse(stored, source: "upload record"), let url = json["url"]?.stringValue {
+                let expires = json["expires_at"]?.doubleValue.map { Date(timeIntervalSince1970: $0) }
+                if expires.map({ $0 > Date().addingTimeInterval(15 * 60) }) ?? true {
+                    return url
+                }
             }
+            let (name, type) = Self.nameAndType(of: artifact)
+            context.progress(nil, "uploading \(name) (\(artifact.size / 1024) KiB)")
+            // The Files API names uploads after the file: give it a readable name, not the digest.
+            let named = context.scratchFile("upload-\(artifact.digest.prefix(12))-\(name)")
+            try? FileManager.default.removeItem(at: named)
+            try FileManager.default.linkItem(at: artifact.path, to: named)
+            defer { try? FileManager.default.removeItem(at: named) }
+            let uploaded = try await client.upload(named, contentType: type)
+            var record = JSONObject()
+            record["url"] = .string(uploaded.url)
+            record["expires_at"] = uploaded.expiresAt.map { .double($0.timeIntervalSince1970) } ?? .null
+            try await context.shared.remember(key, JSON.object(record).compactString)
+            context.log("uploaded \(artifact.kind.rawValue) \(artifact.digest.prefix(12)) once for every stage that needs it")
+            return uploaded.url
         }
-        let (name, type) = Self.nameAndType(of: artifact)
-        context.progress(nil, "uploading \(name) (\(artifact.size / 1024) KiB)")
-        // The Files API names uploads after the file: give it a readable name, not the digest.
-        let named = context.scratchFile("upload-\(artifact.digest.prefix(12))-\(name)")
-        try? FileManager.default.removeItem(at: named)
-        try FileManager.default.linkItem(at: artifact.path, to: named)
-        defer { try? FileManager.default.removeItem(at: named) }
-        let uploaded = try await client.upload(named, contentType: type)
-        var record = JSONObject()
-        record["url"] = .string(uploaded.url)
-        record["expires_at"] = uploaded.expiresAt.map { .double($0.timeIntervalSince1970) } ?? .null
-        try await context.shared.remember(key, JSON.object(record).compactString)
-        context.log("uploaded \(artifact.kind.rawValue) \(artifact.digest.prefix(12)) once for every stage that needs it")
-        return uploaded.url
     }
 
     /// A file name and MIME type from the file's first bytes.

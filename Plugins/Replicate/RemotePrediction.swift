@@ -3,9 +3,11 @@ import Foundation
 
 /// Runs one prediction for a stage, paying for it at most once.
 ///
-/// The prediction id is written to the stage's journal before waiting, so a re-run of the same
-/// stage (after a crash, Ctrl-C or a failure further on) re-attaches to a prediction that is still
-/// running or has succeeded with outputs not yet expired, instead of creating another. Ctrl-C
+/// The prediction id is written to the stage's journal before waiting (and a "pending" mark before
+/// creating, so a crash in between is found by looking the prediction up among the recent ones), so
+/// a re-run of the same stage (after a crash, Ctrl-C or a failure further on) re-attaches to a
+/// prediction that is still running or has succeeded with outputs not yet expired, instead of
+/// creating another. Ctrl-C
 /// cancels the remote prediction. Outputs are downloaded into the scratch folder at once (Replicate
 /// deletes them after an hour) under names that cannot leave it.
 struct RemotePrediction {
@@ -35,13 +37,24 @@ struct RemotePrediction {
         }
     }
 
+    private static let pendingPrefix = "pending:"
+
     func run(_ model: ModelReference, input: JSONObject, in context: StageContext) async throws -> Result {
-        if let id = try await context.recall(Self.journalKey), let result = try await reattach(id, model: model, in: context) {
-            return result
+        let runnable = try await client.runnable(model)
+        if var id = try await context.recall(Self.journalKey) {
+            if id.hasPrefix(Self.pendingPrefix) {
+                // An earlier run stopped while creating: the prediction may exist without its id.
+                id = try await client.recentPrediction(of: runnable, input: input)?.id ?? ""
+                if !id.isEmpty { context.log("found prediction \(id), created by an interrupted run") }
+            }
+            if !id.isEmpty, let result = try await reattach(id, model: model, in: context) {
+                return result
+            }
         }
         try await client.validate(input, for: model)
         context.progress(nil, "creating a prediction of \(model.model)")
-        let created = try await client.createPrediction(model, input: input)
+        try await context.remember(Self.journalKey, Self.pendingPrefix + String(Int(Date().timeIntervalSince1970)))
+        let created = try await client.createPrediction(runnable, input: input)
         try await context.remember(Self.journalKey, created.id)
         context.log("prediction \(created.id) of \(model) created (\(created.status.rawValue))")
         return try await finish(created, in: context)
@@ -132,7 +145,8 @@ struct RemotePrediction {
     /// A file name from a server-given URL that cannot escape a folder: the last path component,
     /// percent-decoded, reduced to safe characters, never hidden, at most 100 characters.
     static func safeName(_ url: URL) -> String {
-        let last = url.lastPathComponent.removingPercentEncoding ?? url.lastPathComponent
+        let component = url.path.hasSuffix("/") ? "" : url.lastPathComponent
+        let last = component.removingPercentEncoding ?? component
         var name = String(last.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))
         while name.hasPrefix(".") { name.removeFirst() }
         return name.isEmpty ? "output" : name

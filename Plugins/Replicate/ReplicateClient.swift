@@ -11,7 +11,8 @@ import Synchronization
 public final class ReplicateClient: Sendable {
     public let configuration: ReplicateConfiguration
     private let http: HTTPClient
-    private let schemas = Mutex<[String: InputSchema]>([:])
+    private let facts = Mutex<[String: ModelFacts]>([:])
+    private let uploadsInFlight = Mutex<[String: Task<String, any Error>]>([:])
 
     public init(configuration: ReplicateConfiguration, http: HTTPClient = HTTPClient()) {
         self.configuration = configuration
@@ -25,22 +26,44 @@ public final class ReplicateClient: Sendable {
         try await call("GET", "account", what: "the account")
     }
 
-    /// The input schema of a model version (the latest version when the reference has none),
-    /// fetched once per process.
-    func inputSchema(_ model: ModelReference) async throws -> InputSchema {
-        if let cached = schemas.withLock({ $0[model.description] }) { return cached }
+    /// What Replicate says about a model or version, fetched once per process.
+    private struct ModelFacts: Sendable {
+        let schema: InputSchema
+        /// The version to run: the one named, or the latest for a community model.
+        let runnable: ModelReference
+    }
+
+    private func facts(_ model: ModelReference) async throws -> ModelFacts {
+        if let cached = facts.withLock({ $0[model.description] }) { return cached }
         let versionJSON: JSON?
+        var runnable = model
         if let version = model.version {
             versionJSON = try await call("GET", "models/\(model.owner)/\(model.name)/versions/\(version)", what: "model version \(model)")
         } else {
-            versionJSON = try await call("GET", "models/\(model.owner)/\(model.name)", what: "model \(model)")["latest_version"]
+            let modelJSON = try await call("GET", "models/\(model.owner)/\(model.name)", what: "model \(model)")
+            versionJSON = modelJSON["latest_version"]
+            // Only official models run by name; any other runs by its latest version.
+            if modelJSON["is_official"]?.boolValue != true, let latest = versionJSON?["id"]?.stringValue {
+                runnable = ModelReference(owner: model.owner, name: model.name, version: latest)
+            }
         }
         guard let schema = versionJSON?["openapi_schema"], !schema.isNull else {
             throw ReplicateError("Replicate returned no input schema for \(model)", hint: "check the model reference")
         }
-        let parsed = InputSchema(openAPISchema: schema)
-        schemas.withLock { $0[model.description] = parsed }
-        return parsed
+        let found = ModelFacts(schema: InputSchema(openAPISchema: schema), runnable: runnable)
+        facts.withLock { $0[model.description] = found }
+        return found
+    }
+
+    /// The input schema of a model version (the latest version when the reference has none).
+    func inputSchema(_ model: ModelReference) async throws -> InputSchema {
+        try await facts(model).schema
+    }
+
+    /// The reference to create predictions with: unchanged for a version or an official model,
+    /// the latest version for another model named without one.
+    public func runnable(_ model: ModelReference) async throws -> ModelReference {
+        try await facts(model).runnable
     }
 
     /// Checks `input` against the model's schema; throws one error listing every problem.
@@ -69,6 +92,7 @@ public final class ReplicateClient: Sendable {
         let wait = configuration.preferWaitSeconds
         var request = try makeRequest("POST", path, body: .json(.object(body)), timeout: .seconds(wait + 30))
         request.headers.append((name: "Prefer", value: "wait=\(wait)"))
+        request.mayRepeat = false
         let what = "a prediction of \(model)"
         do {
             let response = try await http.send(request, retrying: .create)
@@ -118,6 +142,19 @@ public final class ReplicateClient: Sendable {
     }
 
     // MARK: Files
+
+    /// Runs `upload` once for `key` however many stages ask at the same time; the others wait for
+    /// its result (so two RVC stages reading one song upload it once).
+    func uploadOnce(key: String, _ upload: @escaping @Sendable () async throws -> String) async throws -> String {
+        let task = uploadsInFlight.withLock { tasks in
+            if let running = tasks[key] { return running }
+            let task = Task { try await upload() }
+            tasks[key] = task
+            return task
+        }
+        defer { uploadsInFlight.withLock { $0[key] = nil } }
+        return try await task.value
+    }
 
     /// Uploads a file through the Files API; returns its `urls.get` and expiry.
     public func upload(_ file: URL, contentType: String) async throws -> (url: String, expiresAt: Date?) {

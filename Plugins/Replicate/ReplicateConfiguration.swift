@@ -6,8 +6,9 @@ import Foundation
 public struct ReplicateConfiguration: Sendable {
     /// The API root, always ending in `/v1`.
     public var baseURL: URL
-    /// Seconds a create request asks Replicate to hold the answer (`Prefer: wait=N`, 1–60).
-    public var preferWaitSeconds: Int = 60
+    /// Seconds a create request asks Replicate to hold the answer (`Prefer: wait=N`, 1–60). Short,
+    /// so the prediction id is journalled soon and a crash cannot lose track of a paid prediction.
+    public var preferWaitSeconds: Int = 5
     public var firstPollInterval: Duration = .milliseconds(500)
     public var maxPollInterval: Duration = .seconds(5)
     /// Largest output file farm downloads.

@@ -65,6 +65,9 @@ final class CurlTransfer {
         try set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https")
         try set(CURLOPT_FOLLOWLOCATION, request.maxRedirects > 0 ? 1 : 0)
         try set(CURLOPT_MAXREDIRS, request.maxRedirects)
+        // libcurl silently re-sends a request whose reused connection died before any answer; a
+        // request that must not run twice gets a connection of its own.
+        if !request.mayRepeat { try set(CURLOPT_FRESH_CONNECT, 1) }
         try set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
         try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
         try set(CURLOPT_USERAGENT, job.userAgent)

@@ -17,6 +17,10 @@ public struct HTTPRequest: Sendable {
     public var maxRedirects: Int = 0
     /// Limit on a buffered body (`send`); nil for none. `download` takes its own limit.
     public var maxResponseBytes: Int64? = 16 << 20
+    /// Whether sending the request twice is harmless. When false (creating a paid prediction) the
+    /// request never rides a pooled connection, on which libcurl would silently send it again if
+    /// the connection turned out to be dead.
+    public var mayRepeat = true
 
     public init(
         method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: HTTPBody = .none,

@@ -1,0 +1,233 @@
+import FakeReplicate
+import FarmKit
+import FarmTestSupport
+import Foundation
+import Testing
+
+/// `farm render --profile vivid` against the fake Replicate server on 127.0.0.1.
+private struct VividSandbox {
+    static let token = "r8_test_token"
+
+    let sandbox: Sandbox
+    let server: FakeReplicateServer
+    let voiceURL: URL
+
+    static func start(configure: (inout FakeReplicate.Configuration) -> Void = { _ in }) async throws -> VividSandbox {
+        var configuration = FakeReplicate.Configuration()
+        configuration.latencyScale = 0.02
+        configure(&configuration)
+        let server = FakeReplicateServer(configuration: configuration)
+        let base = try await server.start()
+        let sandbox = try Sandbox(environment: ["REPLICATE_API_TOKEN": token, "REPLICATE_BASE_URL": base.absoluteString])
+        let voiceURL = try server.publish(try await Self.voiceZip(in: sandbox.root), as: "alice.zip")
+        let vivid = VividSandbox(sandbox: sandbox, server: server, voiceURL: voiceURL)
+        let version = try await vivid.latestVersion(of: "farm-test/alice-flux")
+        let added = try await sandbox.farm.run(["subjects", "add", "alice", "--trigger", "TOK", "--lora", "farm-test/alice-flux:\(version)",
+                                                "--voice", voiceURL.absoluteString, "--pitch", "male-to-female"])
+        #expect(added.status == 0, "\(added.standardError)")
+        return vivid
+    }
+
+    func stop() async {
+        await server.stop()
+        sandbox.remove()
+    }
+
+    func render(_ extra: [String] = [], song: URL) async throws -> FarmCLI.Result {
+        try await sandbox.farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--json"] + extra)
+    }
+
+    /// A small RVC-model-like zip made with Python's zipfile.
+    static func voiceZip(in folder: TemporaryDirectory) async throws -> Data {
+        let zip = folder.file("alice.zip")
+        let script = "import zipfile,sys; z=zipfile.ZipFile(sys.argv[1],'w'); z.writestr('alice.pth', b'weights'*64); z.writestr('added_alice.index', b'index'); z.close()"
+        let result = try await ProcessRunner.run("python3", ["-c", script, zip.path])
+        #expect(result.status == 0)
+        return try Data(contentsOf: zip)
+    }
+
+    func latestVersion(of model: String) async throws -> String {
+        let url = server.baseURL!.appendingPathComponent("models/\(model)")
+        let response = try await HTTPClient().send(HTTPRequest(url: url, headers: [(name: "Authorization", value: "Bearer \(Self.token)")]))
+        return try #require(try response.json()["latest_version"]?["id"]?.stringValue)
+    }
+}
+
+@Suite(.serialized) struct VividEndToEndTests {
+    @Test func aVividRenderMakesFourPredictionsInParallelAndARepeatMakesNone() async throws {
+        // Latencies at a tenth of the real ones, so the model runs are long enough to overlap visibly.
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.1 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.mp3(seconds: 3, to: vivid.sandbox.file("song.mp3"), title: "Test Tune")
+
+        let first = try await vivid.render(["--out", "alice.mp4"], song: song)
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let summary = try first.finished()
+        #expect(summary["status"] == "succeeded")
+        #expect(summary["estimated_cost_usd"]?.doubleValue ?? 0 > 0)
+
+        let info = try await FFmpeg().probe(vivid.sandbox.file("alice.mp4"))
+        let songInfo = try await FFmpeg().probe(song)
+        #expect(info.video?.codec == "h264" && info.audio?.codec == "aac")
+        #expect(abs((info.duration ?? 0) - (songInfo.duration ?? 0)) < 0.25)
+
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions(of: "farm-test/alice-flux").count == 1)
+        #expect(ledger.predictions(of: "zsxkib/realistic-voice-cloning").count == 2)
+        #expect(ledger.predictions(of: "zsxkib/sonic").count == 1)
+        #expect(ledger.predictions.count == 4)
+
+        // The song is uploaded once although two RVC predictions read it.
+        let rvc = ledger.predictions(of: "zsxkib/realistic-voice-cloning")
+        #expect(rvc[0].input["song_input"] == rvc[1].input["song_input"])
+        #expect(Set(ledger.files.map(\.sha256)).count == ledger.files.count)
+        #expect(ledger.files.count == 3, "song, portrait and vocals: \(ledger.files.map(\.name))")
+
+        // Identical voice settings; the isolated call mutes music and backing vocals without reverb.
+        let muting = ["instrumental_volume_change", "backup_vocals_volume_change", "reverb_wetness", "reverb_dryness", "output_format"]
+        func voice(_ input: JSON) -> JSON {
+            var object = input.objectValue!
+            for key in muting { object[key] = nil }
+            return .object(object)
+        }
+        #expect(voice(rvc[0].input) == voice(rvc[1].input))
+        let isolated = try #require(rvc.first { $0.input["instrumental_volume_change"] == -100 })
+        #expect(isolated.input["backup_vocals_volume_change"] == -100)
+        #expect(isolated.input["reverb_wetness"] == 0)
+        #expect(isolated.input["output_format"] == "wav")
+        #expect(isolated.input["custom_rvc_model_download_url"]?.stringValue == vivid.voiceURL.absoluteString)
+        #expect(isolated.input["pitch_change"] == "male-to-female")
+
+        // The portrait and both covers run at the same time.
+        let parallel = ledger.predictions.filter { $0.model != "zsxkib/sonic" }
+        let latestStart = parallel.compactMap(\.startedAt).max()!
+        let earliestEnd = parallel.compactMap(\.completedAt).min()!
+        #expect(latestStart < earliestEnd, "portrait and covers did not overlap: \(parallel.map { ($0.model, $0.startedAt!, $0.completedAt!) })")
+        let sonic = try #require(ledger.predictions(of: "zsxkib/sonic").first)
+        #expect(sonic.input["seed"] == 42)
+
+        let again = try await vivid.render(["--out", "again.mp4"], song: song)
+        #expect(again.status == 0)
+        #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
+        #expect(vivid.server.ledger().predictions.count == 4)
+
+        // The token is nowhere: not in farm's output nor in any file under FARM_HOME.
+        var leaks: [String] = []
+        for text in [first.standardOutput, first.standardError, again.standardOutput, again.standardError] where text.contains(VividSandbox.token) {
+            leaks.append("output")
+        }
+        let home = vivid.sandbox.farm.home
+        for path in vivid.sandbox.homeFiles {
+            let url = home.appendingPathComponent(path)
+            if let data = FileManager.default.contents(atPath: url.path), data.range(of: Data(VividSandbox.token.utf8)) != nil { leaks.append(path) }
+        }
+        #expect(leaks.isEmpty, "the token leaked into: \(leaks)")
+    }
+
+    @Test func aKilledRenderReattachesToItsPredictionInsteadOfPayingAgain() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.15 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 4, to: vivid.sandbox.file("song.wav"))
+        let killed = try await vivid.sandbox.farm.run(
+            ["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--json"],
+            killWhen: { $0.contains("\"event\":\"log\"") && $0.contains("of zsxkib/sonic") && $0.contains("created") })
+        #expect(killed.status == 137)
+        #expect(vivid.server.ledger().predictions(of: "zsxkib/sonic").first?.status != "succeeded", "killed too late to test re-attaching")
+        try await Task.sleep(for: .milliseconds(300))
+        let resumed = try await vivid.render(song: song)
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        let statuses = try resumed.stageStatuses()
+        #expect(statuses["portrait"] == "cached" && statuses["cover"] == "cached" && statuses["vocals"] == "cached")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions(of: "zsxkib/sonic").count == 1, "a second Sonic prediction was paid for")
+        #expect(ledger.predictions.count == 4)
+    }
+
+    @Test func ctrlCCancelsTheRunningPrediction() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.15 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 4, to: vivid.sandbox.file("song.wav"))
+        let interrupted = try await vivid.sandbox.farm.run(
+            ["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--json"],
+            interruptWhen: { $0.contains("\"event\":\"log\"") && $0.contains("of zsxkib/sonic") && $0.contains("created") })
+        #expect(interrupted.status == 130)
+        let sonic = try #require(vivid.server.ledger().predictions(of: "zsxkib/sonic").first)
+        #expect(sonic.status == "canceled")
+    }
+
+    @Test func lostResponsesRateLimitsAndServerErrorsNeverPayTwice() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        vivid.server.inject(FakeReplicate.Faults(rules: [
+            .next(1, .create, .responseLost),
+            .next(1, .create, .rateLimited(retryAfter: 1)),
+            .next(2, .get, .serverError(status: 503)),
+            .next(1, .files, .dropConnection),
+        ]))
+        let song = try await TestMedia.sineWAV(seconds: 3, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(song: song)
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.faults.count == 5, "faults fired: \(ledger.faults.map(\.fault.name))")
+        #expect(ledger.predictions.count == 4, "a lost create response led to a second paid prediction: \(ledger.predictions.map { "\($0.model) lost=\($0.responseLost) \($0.createdAt.timeIntervalSince1970)" }) \(result.standardOutput.split(separator: "\n").filter { $0.contains("\"log\"") })")
+        #expect(ledger.predictions.contains { $0.responseLost })
+    }
+
+    @Test func aFailedPredictionNamesTheModelItsErrorLogsAndPage() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", error: "no face detected in the image", count: 1)]))
+        let song = try await TestMedia.sineWAV(seconds: 3, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(song: song)
+        #expect(result.status == 1)
+        let finished = try result.finished()
+        let error = finished["error"]?.stringValue ?? ""
+        #expect(error.contains("zsxkib/sonic failed"))
+        #expect(error.contains("no face detected in the image"))
+        #expect(error.contains("/p/"))
+        #expect(try result.stageStatuses()["portrait"] == "succeeded")
+    }
+
+    @Test func outputsThatExpiredBeforeDownloadGiveAClearError() async throws {
+        let vivid = try await VividSandbox.start { $0.outputRetention = 0 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(song: song)
+        #expect(result.status == 1)
+        #expect(try result.finished()["error"]?.stringValue?.contains("expired before farm could download them") == true)
+    }
+
+    @Test func problemsWithTheAccountOrInputAreRefusedWithExitCode2() async throws {
+        let vivid = try await VividSandbox.start { $0.outOfCreditTokens = ["r8_broke"] }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        var farm = vivid.sandbox.farm
+
+        func expect(_ arguments: [String], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+            let result = try await farm.run(["render", "--profile", "vivid", "--song", song.path] + arguments)
+            #expect(result.status == 2, "\(arguments): \(result.standardError)", sourceLocation: sourceLocation)
+            #expect(result.standardError.contains(words), "\(result.standardError)", sourceLocation: sourceLocation)
+            #expect(result.standardError.contains("hint: "), sourceLocation: sourceLocation)
+            for token in [VividSandbox.token, "r8_wrong", "r8_broke"] {
+                #expect(!result.standardError.contains(token), sourceLocation: sourceLocation)
+            }
+        }
+
+        try await expect(["--subject", "alice", "--set", "portrait.lora_weights=x/y"], "would refuse this input: unknown input \"lora_weights\"")
+        _ = try await farm.run(["subjects", "add", "novoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux"])
+        try await expect(["--subject", "novoice"], "{{subject.voice_model}} has no value for subject \"novoice\"")
+        _ = try await farm.run(["subjects", "add", "ghost", "--trigger", "TOK", "--lora", "farm-test/no-such-model", "--voice", vivid.voiceURL.absoluteString])
+        try await expect(["--subject", "ghost"], "Replicate has no model farm-test/no-such-model (404)")
+        let page = try vivid.server.publish(Data("<html>not a zip</html>".utf8), as: "page.zip")
+        _ = try await farm.run(["subjects", "add", "pagevoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux", "--voice", page.absoluteString])
+        try await expect(["--subject", "pagevoice"], "is not a zip file")
+
+        farm.environment["REPLICATE_API_TOKEN"] = "r8_wrong"
+        try await expect(["--subject", "alice"], "Replicate rejected the API token (401)")
+        farm.environment["REPLICATE_API_TOKEN"] = "r8_broke"
+        try await expect(["--subject", "alice"], "no credit (402)")
+        farm.environment["REPLICATE_API_TOKEN"] = nil
+        try await expect(["--subject", "alice"], "no Replicate API token")
+        #expect(vivid.server.ledger().predictions.isEmpty, "nothing may be paid for")
+    }
+}
