@@ -173,6 +173,35 @@ private struct VividSandbox {
         #expect(ledger.predictions.contains { $0.responseLost })
     }
 
+    @Test func vividProRendersFromAFluxProFinetune() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        vivid.server.addFinetune("finetune-alice-123")
+        _ = try await vivid.sandbox.farm.run(["subjects", "add", "pro", "--trigger", "TOK", "--lora", "finetune-alice-123",
+                                              "--voice", vivid.voiceURL.absoluteString])
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.sandbox.farm.run(["render", "--profile", "vivid-pro", "--subject", "pro", "--song", song.path, "--json"])
+        #expect(result.status == 0, "stderr: \(result.standardError) stdout: \(result.standardOutput.suffix(1500))")
+        let pro = try #require(vivid.server.ledger().predictions(of: "black-forest-labs/flux-pro-finetuned").first)
+        #expect(pro.input["finetune_id"] == "finetune-alice-123")
+    }
+
+    @Test func doctorChecksTheTokenAndTheProfileAgainstTheLiveModels() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let good = try await vivid.sandbox.farm.run(["doctor", "--profile", "vivid", "--subject", "alice"])
+        #expect(good.status == 0, "\(good.standardOutput)\(good.standardError)")
+        #expect(good.standardOutput.contains("ok    token       accepted"))
+        #expect(good.standardOutput.contains("ok    portrait    replicate.flux-lora@1 parameters accepted"))
+        #expect(good.standardOutput.contains("ok    cover       replicate.rvc@1 parameters accepted"))
+        var farm = vivid.sandbox.farm
+        farm.environment["REPLICATE_API_TOKEN"] = "r8_wrong"
+        let bad = try await farm.run(["doctor"])
+        #expect(bad.status == 1)
+        #expect(bad.standardOutput.contains("FAIL  token       Replicate rejected the API token (401)"))
+        #expect(!bad.standardOutput.contains("r8_wrong"))
+    }
+
     @Test func aFailedPredictionNamesTheModelItsErrorLogsAndPage() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }

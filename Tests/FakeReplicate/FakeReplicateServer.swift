@@ -103,6 +103,10 @@ public final class FakeReplicateServer: Sendable {
         try engine.publish(data, as: name)
     }
 
+    /// Records `id` as a FLUX pro finetune already trained on this account (as if by
+    /// black-forest-labs/flux-pro-trainer), so flux-pro-finetuned accepts it.
+    public func addFinetune(_ id: String) { engine.state.withLock { _ = $0.finetunes.insert(id) } }
+
     /// Removes every active fault.
     public func clearFaults() { engine.state.withLock { $0.faults.replace(with: FakeReplicate.Faults()) } }
 
