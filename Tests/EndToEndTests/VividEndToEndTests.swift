@@ -5,8 +5,10 @@ import Foundation
 import Testing
 
 /// `farm render --profile vivid` against the fake Replicate server on 127.0.0.1.
-private struct VividSandbox {
-    static let token = "r8_test_token"
+/// A fake Replicate server and a sandboxed farm with the subject `alice` trained on it.
+struct VividSandbox {
+    /// Distinctive, so a search of everything farm wrote for it cannot match by accident.
+    static let token = "r8_Fa7mT3stT0kenQx9Zv2"
 
     let sandbox: Sandbox
     let server: FakeReplicateServer
@@ -15,17 +17,29 @@ private struct VividSandbox {
     static func start(configure: (inout FakeReplicate.Configuration) -> Void = { _ in }) async throws -> VividSandbox {
         var configuration = FakeReplicate.Configuration()
         configuration.latencyScale = 0.02
+        configuration.tokens = [token]
         configure(&configuration)
         let server = FakeReplicateServer(configuration: configuration)
         let base = try await server.start()
         let sandbox = try Sandbox(environment: ["REPLICATE_API_TOKEN": token, "REPLICATE_BASE_URL": base.absoluteString])
         let voiceURL = try server.publish(try await Self.voiceZip(in: sandbox.root), as: "alice.zip")
         let vivid = VividSandbox(sandbox: sandbox, server: server, voiceURL: voiceURL)
-        let version = try await vivid.latestVersion(of: "farm-test/alice-flux")
+        try await vivid.addAlice(to: sandbox)
+        return vivid
+    }
+
+    /// Another FARM_HOME on the same server, with `alice` added.
+    func freshSandbox() async throws -> Sandbox {
+        let fresh = try Sandbox(environment: ["REPLICATE_API_TOKEN": Self.token, "REPLICATE_BASE_URL": server.baseURL!.absoluteString])
+        try await addAlice(to: fresh)
+        return fresh
+    }
+
+    private func addAlice(to sandbox: Sandbox) async throws {
+        let version = try await latestVersion(of: "farm-test/alice-flux")
         let added = try await sandbox.farm.run(["subjects", "add", "alice", "--trigger", "TOK", "--lora", "farm-test/alice-flux:\(version)",
                                                 "--voice", voiceURL.absoluteString, "--pitch", "male-to-female"])
         #expect(added.status == 0, "\(added.standardError)")
-        return vivid
     }
 
     func stop() async {

@@ -88,7 +88,19 @@ public struct GraphRunner: Sendable {
             let key = CacheKey.compute(stage: node.implementation.id, parameters: parameters, inputs: inputs, identity: identity)
             outcome.cacheKey = key
 
-            if let cached = try await store.cachedResult(forKey: key) {
+            var cached = try await store.cachedResult(forKey: key)
+            var hold: StageLock?
+            if cached == nil {
+                // Another farm process on this FARM_HOME may be running the same stage: wait for
+                // it and take its result rather than running the stage a second time.
+                let name = node.name
+                hold = try await store.lockStage(key) {
+                    emit(.progress(stage: name, fraction: nil, message: "waiting for another farm process running this stage"))
+                }
+                cached = try await store.cachedResult(forKey: key)
+            }
+            defer { hold?.release() }
+            if let cached {
                 outcome.status = .cached
                 outcome.outputs = cached.outputs
                 outcome.metadata = cached.metadata

@@ -18,6 +18,16 @@ public struct RenderRequest: Sendable {
         self.output = output
     }
 
+    /// A request read back from a run record (`farm runs resume`).
+    public init(json: JSON) throws {
+        guard let profile = json["profile"]?.stringValue else {
+            throw UsageError("this run's record has no profile, so it cannot be repeated", hint: "start it again with farm render")
+        }
+        self.init(
+            profile: profile, subject: json["subject"]?.stringValue, song: json["song"]?.stringValue,
+            settings: json["settings"]?.arrayValue?.compactMap(\.stringValue) ?? [], output: json["output"]?.stringValue)
+    }
+
     /// The request as JSON, kept with the run record so it can be repeated.
     var json: JSON {
         var object = JSONObject()

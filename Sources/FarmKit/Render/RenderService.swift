@@ -39,7 +39,10 @@ public struct RenderService: Sendable {
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
     /// work starts (profile, subject, song, output folder) are thrown before anything is written;
     /// what happens after is in the summary.
-    public func render(_ request: RenderRequest, events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
+    /// `resuming` names the earlier run this one continues (`farm runs resume`): finished stages
+    /// come from the cache and journalled predictions are re-attached, as for any repeated render.
+    public func render(_ request: RenderRequest, resuming: String? = nil,
+                       events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
         let clock = ContinuousClock()
         let start = clock.now
         let plan = try plan(request)
@@ -48,8 +51,13 @@ public struct RenderService: Sendable {
             try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
         }
         let store = try Store(home: home)
+        await store.removeAbandonedTemporaryFiles()
 
-        let run = try await store.createRun(NewRun(profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: request.json))
+        var recorded = request.json.objectValue ?? JSONObject()
+        recorded["directory"] = .string(workingDirectory.path)
+        let run = try await store.createRun(NewRun(
+            profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: .object(recorded),
+            resumedFrom: resuming))
         events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: plan.nodes.map {
             .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
         }))
@@ -84,13 +92,13 @@ public struct RenderService: Sendable {
                              metadata: outcome.metadata)
             },
             seconds: (clock.now - start).seconds)
-        let failure = writeError.map { "cannot write \(destination.path): \($0)" }
+        let failure = writeError.map { PublishError(destination: destination, underlying: $0).message }
             ?? summary.stages.first { $0.status == .failed }.map { "stage \($0.name) failed: \($0.error ?? "unknown error")" }
         try? await store.finishRun(id: run.id, status: RunStatus(rawValue: status.rawValue)!, output: output,
                                    outputDigest: output == nil ? nil : outcomes[plan.output.stage]?.outputs[plan.output.port]?.digest,
                                    error: failure)
         events(.finished(summary))
-        if let writeError, status == .failed { throw OutputError("cannot write the result to \(destination.path): \(writeError)", hint: "check the folder's free space and permissions") }
+        if let writeError, status == .failed { throw PublishError(destination: destination, underlying: writeError) }
         return summary
     }
 
@@ -149,6 +157,28 @@ public struct UsageError: FarmError {
 }
 
 /// The result cannot be written where the user asked.
+/// The finished video could not be written where the user asked (a full disk, say). The video
+/// is in the store, so a re-run writes it without rendering anything again.
+public struct PublishError: FarmError {
+    public let destination: URL
+    public let underlying: any Error
+
+    public var message: String { "cannot write the result to \(destination.path): \(Self.reason(underlying))" }
+    public var hint: String? {
+        "make room in \(destination.deletingLastPathComponent().path) (or choose another place with --out) and run the same command again: the video is kept and nothing is rendered again"
+    }
+    public var exitCode: Int32 { ExitStatus.stageFailed }
+
+    /// The operating system's reason (`No space left on device`), not Foundation's wrapper around it.
+    static func reason(_ error: any Error) -> String {
+        var current = error as NSError
+        while let underlying = current.userInfo[NSUnderlyingErrorKey] as? any Error { current = underlying as NSError }
+        if current.domain == NSPOSIXErrorDomain { return String(cString: strerror(Int32(current.code))) }
+        return current.localizedDescription
+    }
+}
+
+/// A problem with the output path, found before any work.
 public struct OutputError: FarmError {
     public let message: String
     public let hint: String?

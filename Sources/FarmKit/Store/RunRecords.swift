@@ -12,12 +12,15 @@ public struct NewRun: Sendable {
     public let song: String
     /// The invocation (flags, overrides), kept so `farm runs resume` can repeat it.
     public let request: JSON
+    /// The earlier run this one resumes.
+    public let resumedFrom: String?
 
-    public init(profile: String, subject: String, song: String, request: JSON) {
+    public init(profile: String, subject: String, song: String, request: JSON, resumedFrom: String? = nil) {
         self.profile = profile
         self.subject = subject
         self.song = song
         self.request = request
+        self.resumedFrom = resumedFrom
     }
 }
 
@@ -28,6 +31,8 @@ public struct RunRecord: Sendable, Equatable {
     public let profile: String
     public let subject: String
     public let song: String
+    /// `running` only while the process that runs it is alive; a run whose process ended without
+    /// finishing it (killed, machine off) reads as `interrupted`.
     public let status: RunStatus
     public let createdAt: Date
     public let finishedAt: Date?
@@ -37,11 +42,15 @@ public struct RunRecord: Sendable, Equatable {
     public let outputDigest: String?
     public let error: String?
     public let request: JSON
+    /// The process running it, while it runs.
+    public let pid: Int32?
+    /// The earlier run this one resumes.
+    public let resumedFrom: String?
 
     public init(
         id: String, profile: String, subject: String, song: String, status: RunStatus, createdAt: Date,
         finishedAt: Date? = nil, output: String? = nil, outputDigest: String? = nil, error: String? = nil,
-        request: JSON
+        request: JSON, pid: Int32? = nil, resumedFrom: String? = nil
     ) {
         self.id = id
         self.profile = profile
@@ -54,6 +63,8 @@ public struct RunRecord: Sendable, Equatable {
         self.outputDigest = outputDigest
         self.error = error
         self.request = request
+        self.pid = pid
+        self.resumedFrom = resumedFrom
     }
 }
 

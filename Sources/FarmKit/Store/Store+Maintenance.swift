@@ -123,6 +123,12 @@ extension Store {
         }
     }
 
+    /// Removes what killed farm processes left in `tmp/` (their half-written files and scratch
+    /// folders); entries of processes still running are kept. Done before every render.
+    public func removeAbandonedTemporaryFiles() async {
+        _ = try? await BlockingIO.run { [self] in removeStaleTemporaryEntries(olderThan: .distantFuture) }
+    }
+
     /// Removes `tmp/` entries last modified before `cutoff` whose owning process (the pid in
     /// `<label>.<pid>.<random>`) is not running; returns how many and their bytes.
     private func removeStaleTemporaryEntries(olderThan cutoff: Date) -> (Int, Int64) {

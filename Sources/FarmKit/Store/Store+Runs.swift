@@ -13,15 +13,16 @@ extension Store {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO runs (id, profile, subject, song, status, created_at, request)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO runs (id, profile, subject, song, status, created_at, request, pid, resumed_from)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [id, run.profile, run.subject, run.song, RunStatus.running.rawValue, now.storeTime, request])
+                arguments: [id, run.profile, run.subject, run.song, RunStatus.running.rawValue, now.storeTime, request,
+                            Int(getpid()), run.resumedFrom])
             return id
         }
         return RunRecord(
             id: id, profile: run.profile, subject: run.subject, song: run.song, status: .running, createdAt: now,
-            request: run.request)
+            request: run.request, pid: getpid(), resumedFrom: run.resumedFrom)
     }
 
     /// `YYYYMMDD-HHMMSS-xxxx` in UTC with 4 random hex digits.
@@ -108,15 +109,19 @@ extension Store {
     private func runRecord(_ row: Row) throws -> RunRecord {
         let id: String = row["id"]
         let status: String = row["status"]
-        guard let runStatus = RunStatus(rawValue: status) else {
+        guard var runStatus = RunStatus(rawValue: status) else {
             throw StoreError.corruptDatabase(databaseFile, detail: "run \(id) has the unknown status \(status)")
         }
+        let pid = (row["pid"] as Int64?).map { Int32(truncatingIfNeeded: $0) }
+        // A run recorded before pids were kept counts as gone.
+        if runStatus == .running, !(pid.map(StoreFiles.isProcessAlive) ?? false) { runStatus = .interrupted }
         return RunRecord(
             id: id, profile: row["profile"], subject: row["subject"], song: row["song"], status: runStatus,
             createdAt: Date(storeTime: row["created_at"]),
             finishedAt: (row["finished_at"] as Double?).map { Date(storeTime: $0) },
             output: row["output"], outputDigest: row["output_digest"], error: row["error"],
-            request: try parseStoredJSON(row["request"], "request of run \(id)"))
+            request: try parseStoredJSON(row["request"], "request of run \(id)"),
+            pid: runStatus == .running ? pid : nil, resumedFrom: row["resumed_from"])
     }
 
     private func stageRunRecord(_ row: Row) throws -> StageRunRecord {

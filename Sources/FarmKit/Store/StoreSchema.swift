@@ -76,6 +76,14 @@ enum StoreSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2") { db in
+            // Who runs a run (so a run whose process is gone shows as interrupted), and which
+            // earlier run a `farm runs resume` continues.
+            try db.execute(sql: """
+                ALTER TABLE runs ADD COLUMN pid INTEGER;
+                ALTER TABLE runs ADD COLUMN resumed_from TEXT;
+                """)
+        }
         return migrator
     }
 }

@@ -56,7 +56,12 @@ struct RenderCommand: AsyncParsableCommand {
             return
         }
 
-        let task = Task { try await service.render(request) { reporter.handle($0) } }
+        try await Self.perform(request, with: service, reporter: reporter)
+    }
+
+    /// Runs a render with live reporting and Ctrl-C handling; throws the exit code when it is not 0.
+    static func perform(_ request: RenderRequest, with service: RenderService, reporter: RenderReporter, resuming: String? = nil) async throws {
+        let task = Task { try await service.render(request, resuming: resuming) { reporter.handle($0) } }
         let interrupt = InterruptHandler { task.cancel() }
         defer { interrupt.stop() }
         do {

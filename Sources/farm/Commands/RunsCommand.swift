@@ -4,7 +4,7 @@ import Foundation
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List past renders and show one.", subcommands: [List.self, Show.self])
+        commandName: "runs", abstract: "List past renders, show one, resume one.", subcommands: [List.self, Show.self, Resume.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
@@ -90,6 +90,55 @@ struct RunsCommand: AsyncParsableCommand {
         }
     }
 
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Continue an interrupted or failed run.",
+            discussion: """
+                Repeats the run's render from the folder it was started in. Stages that finished come \
+                from the cache; predictions still running on Replicate are re-attached rather than made \
+                again; only what is missing runs. Running the same farm render command again does the same.
+
+                Examples:
+                  farm runs resume 20261125-104311-3fa2
+                  farm runs resume 20261125 --json
+                """)
+
+        @Argument(help: "A run id, or a unique beginning of one.")
+        var id: String
+
+        @Flag(help: "Print one JSON object per line (events); the last line is the run's summary.")
+        var json = false
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            var found: (run: RunRecord, request: RenderRequest, directory: URL)?
+            try await reportingErrors {
+                guard let (run, _) = try await Store(home: store.homeURL).run(id: id) else {
+                    throw UsageError("no run \"\(id)\"", hint: "farm runs list shows the runs")
+                }
+                if run.status == .running, let pid = run.pid {
+                    throw UsageError("run \(run.id) is still running (process \(pid))",
+                                     hint: "wait for it, or stop it with Ctrl-C (or kill \(pid)) and resume it then")
+                }
+                let request = try RenderRequest(json: run.request)
+                let directory = URL(fileURLWithPath: run.request["directory"]?.stringValue ?? FileManager.default.currentDirectoryPath,
+                                    isDirectory: true)
+                guard FileManager.default.changeCurrentDirectoryPath(directory.path) else {
+                    throw UsageError("the folder run \(run.id) was started in is gone: \(directory.path)",
+                                     hint: "start the render again with farm render")
+                }
+                found = (run, request, directory)
+            }
+            guard let (run, request, directory) = found else { return }
+            let mode: RenderReporter.Mode = json ? .json : Console.isTerminal ? .live : .plain
+            if !json { Console.printNote("resuming run \(run.id) (\(run.status.rawValue))") }
+            let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL,
+                                        workingDirectory: directory)
+            try await RenderCommand.perform(request, with: service, reporter: RenderReporter(mode: mode), resuming: run.id)
+        }
+    }
+
     static func json(_ run: RunRecord) -> JSON {
         var object = JSONObject([("run", .string(run.id)), ("status", .string(run.status.rawValue)), ("profile", .string(run.profile)),
                                  ("subject", .string(run.subject)), ("song", .string(run.song)),
@@ -97,6 +146,7 @@ struct RunsCommand: AsyncParsableCommand {
         object["finished"] = run.finishedAt.map { .string(timestamp($0)) }
         object["output"] = run.output.map(JSON.string)
         object["error"] = run.error.map(JSON.string)
+        object["resumed_from"] = run.resumedFrom.map(JSON.string)
         return .object(object)
     }
 

@@ -48,8 +48,10 @@ final class RenderReporter: @unchecked Sendable {
             }
             switch summary.status {
             case .succeeded: Console.writeOutput("\(summary.output ?? "")\n")
-            case .interrupted: Console.printNote("interrupted; finished stages are cached: run the same command again to continue")
-            case .failed: break
+            case .interrupted:
+                Console.printNote("interrupted; finished stages are cached: farm runs resume \(summary.runID) (or the same command) continues")
+            case .failed:
+                Console.printNote("fix the cause, then farm runs resume \(summary.runID) (or the same command) re-runs only what failed")
             }
         }
     }

@@ -1,0 +1,295 @@
+import FakeReplicate
+import FarmKit
+import FarmTestSupport
+import Foundation
+import Testing
+
+/// Never pay twice, never lose a render: renders killed at seeded moments, renders under injected
+/// faults, two processes on one FARM_HOME, and a full disk. Each test prints its figures
+/// (`reliability: …`), which RELIABILITY.md records.
+@Suite(.serialized) struct ReliabilityTests {
+    /// The models of one vivid render and how many distinct stage keys each has (so how many
+    /// predictions a render may create of it).
+    static let predictionsPerRender = ["farm-test/alice-flux": 1, "zsxkib/realistic-voice-cloning": 2, "zsxkib/sonic": 1]
+
+    @Test func runsResumeContinuesAKilledRenderFromItsOwnFolder() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 4, to: sandbox.file("song.wav"))
+        let killed = try await sandbox.farm.run(
+            ["render", "--profile", "offline", "--song", "song.wav", "--json"],
+            killWhen: { $0.contains(#""event":"progress","stage":"performance""#) })
+        #expect(killed.status == 137)
+        let listed = try await sandbox.farm.run(["runs", "list", "--json"])
+        let run = try #require(try listed.jsonLines().first?.objectValue)
+        #expect(run["status"] == "interrupted", "a killed run must not stay 'running'")
+        #expect(!sandbox.temporaryFiles.isEmpty, "the kill left no scratch folder, so the clean-up is not tested")
+
+        // Resumed from elsewhere: the relative song path and the output land in the run's own folder.
+        let elsewhere = FarmCLI(home: sandbox.farm.home, workingDirectory: sandbox.root.url, environment: sandbox.farm.environment)
+        let id = try #require(run["run"]?.stringValue)
+        let resumed = try await elsewhere.run(["runs", "resume", String(id.prefix(17)), "--json"])
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        let statuses = try resumed.stageStatuses()
+        #expect(statuses["portrait"] == "cached" && statuses["cover"] == "cached" && statuses["vocals"] == "cached")
+        #expect(statuses["performance"] == "succeeded")
+        #expect(try resumed.finished()["output"]?.stringValue == sandbox.file("demo-song.mp4").path)
+        #expect(sandbox.temporaryFiles.isEmpty, "left in tmp: \(sandbox.temporaryFiles)")
+        let shown = try await sandbox.farm.run(["runs", "list", "--json"])
+        #expect(try shown.jsonLines().first?["resumed_from"]?.stringValue == id)
+        _ = song
+
+        let unknown = try await sandbox.farm.run(["runs", "resume", "19990101"])
+        #expect(unknown.status == 2)
+        #expect(unknown.standardError.contains("error: no run \"19990101\""))
+    }
+
+    /// Kills `farm render --profile vivid` at 20 seeded moments spread over a render; each is
+    /// resumed, and must give the same video as an uninterrupted render, with no prediction made twice.
+    @Test func aRenderKilledAtAnyMomentResumesWithoutPayingTwice() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.03 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let clock = ContinuousClock()
+        let began = clock.now
+        let reference = try await vivid.render(["--out", "reference.mp4"], song: song)
+        #expect(reference.status == 0, "stderr: \(reference.standardError)")
+        let length = clock.now - began
+        let expected = try Data(contentsOf: vivid.sandbox.file("reference.mp4"))
+
+        var random = SeededGenerator(seed: 20261201)
+        let points = (0..<20).map { _ in length * Double.random(in: 0.02...0.98, using: &random) }.sorted()
+        var killedMidway = 0, resumedByID = 0
+        var outputs: [String] = [reference.standardOutput, reference.standardError]
+        for point in points {
+            let sandbox = try await vivid.freshSandbox()
+            defer { sandbox.remove() }
+            try FileManager.default.copyItem(at: song, to: sandbox.file("song.wav"))
+            let before = vivid.server.ledger().predictions
+            let arguments = ["render", "--profile", "vivid", "--subject", "alice", "--song", "song.wav", "--out", "out.mp4", "--json"]
+            let killed = try await sandbox.farm.run(arguments, killAfter: point)
+            outputs += [killed.standardOutput, killed.standardError]
+            if killed.status == 137 {
+                killedMidway += 1
+                let runs = try await sandbox.farm.run(["runs", "list", "--json"])
+                let resumed: FarmCLI.Result
+                if let id = try runs.jsonLines().first?["run"]?.stringValue {
+                    resumedByID += 1
+                    resumed = try await sandbox.farm.run(["runs", "resume", id, "--json"])
+                } else {
+                    resumed = try await sandbox.farm.run(arguments)
+                }
+                outputs += [resumed.standardOutput, resumed.standardError]
+                #expect(resumed.status == 0, "killed after \(point): \(resumed.standardError)")
+            } else {
+                #expect(killed.status == 0, "killed after \(point): \(killed.standardError)")
+            }
+            #expect(try Data(contentsOf: sandbox.file("out.mp4")) == expected, "killed after \(point): a different video")
+            let made = vivid.server.ledger().predictions.filter { !before.contains($0) }
+            for (model, count) in Self.predictionsPerRender {
+                #expect(made.filter { $0.model == model }.count == count,
+                        "killed after \(point): \(made.filter { $0.model == model }.count) predictions of \(model)")
+            }
+            #expect(sandbox.temporaryFiles.isEmpty, "killed after \(point): left in tmp: \(sandbox.temporaryFiles)")
+            try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
+            try await StoreCheck.expectIntact(home: sandbox.farm.home)
+        }
+        print("reliability: crash suite: \(points.count) kill points over a \(length) render, \(killedMidway) killed midway (\(resumedByID) resumed by run id), 0 duplicate predictions")
+        #expect(killedMidway >= 15, "most kill points must fall inside the render")
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
+    }
+
+    /// A fifth of every class of request fails (rate limits, server errors, dropped connections,
+    /// lost create responses, slow and truncated downloads) and a fifth of predictions fail: every
+    /// render ends, at worst after a few re-runs, and never with a second paid prediction for a stage.
+    @Test func renderUnderInjectedFaultsFinishesWithoutDuplicatePredictions() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.02 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let faults: [(FakeReplicate.RequestClass, FakeReplicate.Fault)] = [
+            (.create, .responseLost), (.create, .rateLimited(retryAfter: 1)), (.create, .serverError(status: 500)),
+            (.get, .serverError(status: 503)), (.get, .dropConnection), (.get, .rateLimited(retryAfter: 1)),
+            (.list, .serverError(status: 502)),
+            (.files, .serverError(status: 502)), (.files, .dropConnection),
+            (.delivery, .truncated), (.delivery, .slow(seconds: 0.5)), (.delivery, .dropConnection),
+        ]
+        var renders = 0, attempts = 0, failedAttempts = 0
+        var outputs: [String] = []
+        for seed in UInt64(1)...4 {
+            vivid.server.clearFaults()
+            // The faults of a class share its 20 %.
+            let rules = faults.map { rule in
+                FakeReplicate.FaultRule(rule.0, rule.1, probability: 0.2 / Double(faults.filter { $0.0 == rule.0 }.count))
+            }
+            vivid.server.inject(FakeReplicate.Faults(rules: rules, failures: [.init(probability: 0.2)], seed: seed))
+            let sandbox = try await vivid.freshSandbox()
+            defer { sandbox.remove() }
+            try FileManager.default.copyItem(at: song, to: sandbox.file("song.wav"))
+            let before = vivid.server.ledger().predictions
+            renders += 1
+            var succeeded = false
+            for _ in 1...6 where !succeeded {
+                attempts += 1
+                let result = try await sandbox.farm.run(
+                    ["render", "--profile", "vivid", "--subject", "alice", "--song", "song.wav", "--out", "out.mp4", "--json"])
+                outputs += [result.standardOutput, result.standardError]
+                if result.status == 0 {
+                    succeeded = true
+                } else {
+                    failedAttempts += 1
+                    #expect(result.status == 1, "seed \(seed): \(result.standardError)")
+                    let error = try result.finished()["error"]?.stringValue ?? ""
+                    #expect(!error.isEmpty && !result.standardError.contains("Fatal error"), "seed \(seed): \(result.standardError)")
+                }
+            }
+            #expect(succeeded, "seed \(seed): still failing after 6 attempts")
+            let made = vivid.server.ledger().predictions.filter { !before.contains($0) }
+            // Failed predictions are re-made by the next attempt; any other repeat is paid twice.
+            let paid = Dictionary(grouping: made.filter { $0.status != "failed" }) { "\($0.model) \($0.input.canonicalString)" }
+            #expect(paid.values.allSatisfy { $0.count == 1 }, "seed \(seed): \(paid.filter { $0.value.count > 1 }.keys)")
+            #expect(made.filter { $0.status == "succeeded" }.count == Self.predictionsPerRender.values.reduce(0, +))
+            try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
+        }
+        let fired = vivid.server.ledger().faults.count
+        print("reliability: fault suite: \(renders) renders, \(attempts) attempts (\(failedAttempts) failed by an injected prediction failure or exhausted retries), \(fired) faults injected, 0 duplicate paid predictions")
+        #expect(fired >= 10, "too few faults fired to mean anything: \(fired)")
+    }
+
+    /// Two renders of the same song on one FARM_HOME at once: each stage runs once, both succeed.
+    @Test func twoProcessesOnOneHomeShareEveryStage() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.03 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let farm = vivid.sandbox.farm
+        async let first = farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--out", "a.mp4", "--json"])
+        async let second = farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--out", "b.mp4", "--json"])
+        let (a, b) = try await (first, second)
+        #expect(a.status == 0, "stderr: \(a.standardError)")
+        #expect(b.status == 0, "stderr: \(b.standardError)")
+        let ledger = vivid.server.ledger()
+        for (model, count) in Self.predictionsPerRender {
+            #expect(ledger.predictions(of: model).count == count, "\(ledger.predictions(of: model).count) predictions of \(model)")
+        }
+        #expect(try Data(contentsOf: vivid.sandbox.file("a.mp4")) == Data(contentsOf: vivid.sandbox.file("b.mp4")))
+        let waited = (a.standardOutput + b.standardOutput).contains("waiting for another farm process running this stage")
+        #expect(waited, "neither render waited for the other")
+        let runs = try await farm.run(["runs", "list", "--json"])
+        #expect(try runs.jsonLines().map { $0["status"] } == ["succeeded", "succeeded"])
+        try await StoreCheck.expectIntact(home: farm.home)
+    }
+
+    /// A full disk under FARM_HOME or under the output folder: a clear error, exit 1, the store
+    /// still opens and holds no half-written file. Needs root to mount a small tmpfs.
+    @Test(.enabled(if: SmallDisk.canMount, "needs root and tmpfs to make a small disk"))
+    func aFullDiskGivesAClearErrorAndLeavesTheStoreConsistent() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let song = try await TestMedia.sineWAV(seconds: 12, to: sandbox.file("song.wav"))
+
+        let smallHome = try await SmallDisk(at: sandbox.root.file("small-home"), bytes: 1_200_000)
+        defer { smallHome.unmount() }
+        let farm = FarmCLI(home: smallHome.url, workingDirectory: sandbox.farm.workingDirectory)
+        let full = try await farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "x.mp4"])
+        #expect(full.status == 1, "stderr: \(full.standardError)")
+        #expect(full.standardError.lowercased().contains("no space left on device"), "stderr: \(full.standardError)")
+        #expect(!full.standardError.contains("Fatal error"))
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: smallHome.url.appendingPathComponent("tmp").path)) ?? []).isEmpty)
+        let listed = try await farm.run(["runs", "list", "--json"])
+        #expect(listed.status == 0, "the store does not open after a full disk: \(listed.standardError)")
+        #expect(try listed.jsonLines().first?["status"] == "failed")
+        try await StoreCheck.expectIntact(home: smallHome.url)
+
+        let smallOut = try await SmallDisk(at: sandbox.root.file("small-out"), bytes: 100_000)
+        defer { smallOut.unmount() }
+        let noRoom = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", smallOut.url.appendingPathComponent("v.mp4").path])
+        #expect(noRoom.status == 1, "stderr: \(noRoom.standardError)")
+        #expect(noRoom.standardError.contains("error: cannot write the result to \(smallOut.url.path)/v.mp4"), "stderr: \(noRoom.standardError)")
+        #expect(noRoom.standardError.lowercased().contains("no space left on device"), "stderr: \(noRoom.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: smallOut.url.path).isEmpty, "a partial video was left")
+        let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "v.mp4", "--json"])
+        #expect(again.status == 0, "stderr: \(again.standardError)")
+        #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
+    }
+}
+
+/// A deterministic random number generator (SplitMix64), so the kill points are the same every run.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Searches every byte farm wrote for a secret.
+enum SecretScan {
+    static func expectAbsent(_ secret: String, under folder: URL, outputs: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for (index, text) in outputs.enumerated() where text.contains(secret) {
+            Issue.record("the token appears in captured output #\(index)", sourceLocation: sourceLocation)
+        }
+        let needle = Data(secret.utf8)
+        let files = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: [.isRegularFileKey])
+        while let file = files?.nextObject() as? URL {
+            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+                  let data = try? Data(contentsOf: file) else { continue }
+            if data.range(of: needle) != nil {
+                Issue.record("the token appears in \(file.path)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+}
+
+/// Checks a FARM_HOME after a crash: every artifact's bytes match its name, and the store opens.
+enum StoreCheck {
+    static func expectIntact(home: URL, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        let store = try Store(home: home)
+        _ = try await store.runs(limit: 1000)
+        let artifacts = home.appendingPathComponent("artifacts")
+        let files = FileManager.default.enumerator(at: artifacts, includingPropertiesForKeys: [.isRegularFileKey])
+        while let file = files?.nextObject() as? URL {
+            guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true else { continue }
+            var hash = SHA256()
+            hash.update(try Data(contentsOf: file))
+            let digest = hash.finalize().map { String(format: "%02x", $0) }.joined()
+            if digest != file.lastPathComponent {
+                Issue.record("corrupt artifact \(file.path)", sourceLocation: sourceLocation)
+            }
+        }
+    }
+}
+
+/// A tmpfs of a few bytes mounted for one test, to fill up.
+struct SmallDisk {
+    let url: URL
+
+    /// Whether this process may mount a tmpfs (root on Linux).
+    static let canMount: Bool = {
+        guard geteuid() == 0 else { return false }
+        let probe = FileManager.default.temporaryDirectory.appendingPathComponent("farm-mount-probe-\(getpid())")
+        try? FileManager.default.createDirectory(at: probe, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: probe) }
+        guard SmallDisk.mountTmpfs(at: probe, bytes: 65_536) else { return false }
+        umount(probe.path)
+        return true
+    }()
+
+    init(at url: URL, bytes: Int) async throws {
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        guard Self.mountTmpfs(at: url, bytes: bytes) else {
+            throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EPERM)
+        }
+        self.url = url
+    }
+
+    private static func mountTmpfs(at url: URL, bytes: Int) -> Bool {
+        "size=\(bytes)".withCString { options in mount("tmpfs", url.path, "tmpfs", 0, options) == 0 }
+    }
+
+    func unmount() {
+        umount(url.path)
+    }
+}
