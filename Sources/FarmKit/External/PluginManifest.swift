@@ -93,10 +93,12 @@ public struct PluginManifest: Sendable, Hashable {
         self.version = version
         summary = try reader.string(root, "summary") ?? ""
         guard let command = root["command"] else {
-            throw .manifest(file, field: "command", "missing: the program to run and its arguments, e.g. [\"python3\", \"plugin.py\"]")
+            throw .manifest(file, field: "command", "missing: the program to run and its arguments, e.g. [\"python3\", \"plugin.py\"]",
+                            hint: "add \"command\": [PROGRAM, ARGUMENT…], run from the plugin's folder (docs/plugins.md)")
         }
         guard let parts = command.arrayValue, !parts.isEmpty, parts.allSatisfy({ ($0.stringValue ?? "").isEmpty == false }) else {
-            throw .manifest(file, field: "command", "expected a non-empty array of non-empty strings (argv; no shell), got \(command.compactString)")
+            throw .manifest(file, field: "command", "expected a non-empty array of non-empty strings (argv; no shell), got \(command.compactString)",
+                            hint: "write it as a JSON array, e.g. [\"python3\", \"plugin.py\"]")
         }
         self.command = parts.map { $0.stringValue! }
         concurrency = try reader.integer(root, "concurrency", range: 1...64) ?? 1

@@ -71,7 +71,8 @@ public struct ProfileLibrary: Sendable {
             let url = URL(fileURLWithPath: reference, relativeTo: base).standardizedFileURL
             guard FileManager.default.fileExists(atPath: url.path) else {
                 throw ProfileError(file: referencedFrom ?? reference, field: referencedFrom == nil ? nil : "extends",
-                                   "profile file not found: \(url.path)")
+                                   "profile file not found: \(url.path)",
+                                   hint: "check the path; farm profiles list shows the profiles farm can find by name")
             }
             return url
         }

@@ -52,10 +52,14 @@ public struct ProfileResolver: Sendable {
                 throw ProfileError(file: "--set \(override.stage).\(override.parameter)", "profile \(profile.name) has no stage \"\(override.stage)\"",
                                    hint: hintFor(override.stage, among: profile.stages.map(\.name), noun: "stages"))
             }
-            guard implementation.parameter(named: override.parameter) != nil else {
+            guard let spec = implementation.parameter(named: override.parameter) else {
                 throw ProfileError(file: "--set \(override.stage).\(override.parameter)", stage: override.stage, field: override.parameter,
                                    "\(implementation.id.name) has no parameter \"\(override.parameter)\"",
                                    hint: hintFor(override.parameter, among: implementation.parameters.map(\.name), noun: "parameters"))
+            }
+            if override.value.templateReferences.isEmpty, let problem = spec.problem(with: override.value) {
+                throw ProfileError(file: "--set \(override.stage).\(override.parameter)=\(override.value.compactString)", problem,
+                                   hint: "\(override.parameter): \(spec.summary)" + (spec.rangeDescription.map { " (\($0))" } ?? ""))
             }
             parameters[override.stage]!.params[override.parameter] = override.value
         }
@@ -163,7 +167,7 @@ public struct ProfileResolver: Sendable {
         }
         if registry.provider(named: provider) == nil {
             throw ProfileError(file: stage.file, stage: stage.name, field: field,
-                               "provider \"\(provider)\" is not available in this build of farm",
+                               "\"\(use)\": provider \"\(provider)\" is not available in this build of farm",
                                hint: "available providers: \(registry.providers.map(\.name).sorted().joined(separator: ", ")); for a local render use --profile offline")
         }
         throw ProfileError(file: stage.file, stage: stage.name, field: field, "unknown stage \"\(use)\"",

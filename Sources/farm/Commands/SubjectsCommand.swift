@@ -62,7 +62,7 @@ struct SubjectsCommand: AsyncParsableCommand {
         func validate() throws {
             if trigger.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--trigger must not be empty") }
             if let pitch, !["no-change", "male-to-female", "female-to-male"].contains(pitch) {
-                throw ValidationError("--pitch takes no-change, male-to-female or female-to-male")
+                throw ValidationError("--pitch \(pitch): takes no-change, male-to-female or female-to-male")
             }
             if let voice, !(voice.hasPrefix("https://") || voice.hasPrefix("http://")) {
                 throw ValidationError("--voice takes the http(s) URL of the voice model zip")
