@@ -27,10 +27,11 @@ public struct Prediction: Sendable {
 
     init(json: JSON) throws {
         guard let id = json["id"]?.stringValue, let statusText = json["status"]?.stringValue else {
-            throw ReplicateError("Replicate answered with something that is not a prediction: \(json.compactString.prefix(200))")
+            throw ReplicateError("Replicate answered with something that is not a prediction: \(json.compactString.prefix(200))",
+                                 hint: ReplicateError.oddAnswerHint)
         }
         guard let status = Status(rawValue: statusText) else {
-            throw ReplicateError("prediction \(id) has an unknown status \"\(statusText)\"")
+            throw ReplicateError("prediction \(id) has an unknown status \"\(statusText)\"", hint: ReplicateError.oddAnswerHint)
         }
         self.id = id
         self.status = status

@@ -47,8 +47,9 @@ public final class ReplicateClient: Sendable {
                 runnable = ModelReference(owner: model.owner, name: model.name, version: latest)
             }
         }
-        guard let schema = versionJSON?["openapi_schema"], !schema.isNull else {
-            throw ReplicateError("Replicate returned no input schema for \(model)", hint: "check the model reference")
+        guard let schema = versionJSON?["openapi_schema"], schema["components"]?["schemas"]?["Input"]?["properties"]?.objectValue != nil else {
+            throw ReplicateError("Replicate returned no readable input schema for \(model)",
+                                 hint: "check the model reference; if it is right, Replicate (or REPLICATE_BASE_URL) answered oddly: try again later")
         }
         let found = ModelFacts(schema: InputSchema(openAPISchema: schema), runnable: runnable)
         facts.withLock { $0[model.description] = found }
@@ -204,7 +205,9 @@ public final class ReplicateClient: Sendable {
     private func decode(_ response: HTTPResponse, what: String) throws -> JSON {
         let json = try? response.json()
         guard (200..<300).contains(response.status) else { throw ReplicateError.from(status: response.status, body: json, what: what) }
-        guard let json else { throw ReplicateError("Replicate answered \(what) with something that is not JSON") }
+        guard let json else {
+            throw ReplicateError("Replicate answered \(what) with something that is not JSON", hint: ReplicateError.oddAnswerHint)
+        }
         return json
     }
 }

@@ -18,6 +18,9 @@ public struct ReplicateError: FarmError {
 
     public var exitCode: Int32 { isBadInput ? ExitStatus.badInput : ExitStatus.stageFailed }
 
+    /// For answers farm cannot read: nothing was paid twice, and a re-run picks up where it stopped.
+    static let oddAnswerHint = "check REPLICATE_BASE_URL (unset for the real API) and https://replicate.statuspage.io, then run the same command again: a prediction already made is found, not paid twice"
+
     /// The error for a non-2xx answer, from Replicate's problem-details body.
     static func from(status: Int, body: JSON?, what: String) -> ReplicateError {
         let detail = body?["detail"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -33,7 +36,7 @@ public struct ReplicateError: FarmError {
             return ReplicateError("Replicate refused \(what): the account has no credit (402)\(suffix)",
                                   hint: "set up billing at https://replicate.com/account/billing", isBadInput: true, status: status)
         case 404:
-            return ReplicateError("Replicate has no \(what) (404)\(suffix)",
+            return ReplicateError("Replicate answered 404 (not found) for \(what)\(suffix)",
                                   hint: "check the model reference (owner/name:version) in the subject or profile", isBadInput: true, status: status)
         case 413:
             return ReplicateError("Replicate refused \(what) as too large (413)\(suffix)", isBadInput: true, status: status)

@@ -260,7 +260,7 @@ struct VividSandbox {
         _ = try await farm.run(["subjects", "add", "novoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux"])
         try await expect(["--subject", "novoice"], "{{subject.voice_model}} has no value for subject \"novoice\"")
         _ = try await farm.run(["subjects", "add", "ghost", "--trigger", "TOK", "--lora", "farm-test/no-such-model", "--voice", vivid.voiceURL.absoluteString])
-        try await expect(["--subject", "ghost"], "Replicate has no model farm-test/no-such-model (404)")
+        try await expect(["--subject", "ghost"], "Replicate answered 404 (not found) for model farm-test/no-such-model")
         let page = try vivid.server.publish(Data("<html>not a zip</html>".utf8), as: "page.zip")
         _ = try await farm.run(["subjects", "add", "pagevoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux", "--voice", page.absoluteString])
         try await expect(["--subject", "pagevoice"], "is not a zip file")

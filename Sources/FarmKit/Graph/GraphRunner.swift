@@ -189,9 +189,31 @@ public struct GraphRunner: Sendable {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw StageFailure("\(node.implementation.id.name) reported output \"\(port.name)\" at \(path), but there is no such file")
             }
+            try await checkMedia(URL(fileURLWithPath: path), is: port, of: node)
             artifacts[port.name] = try await store.importFile(at: URL(fileURLWithPath: path), kind: port.kind, move: true)
         }
         return artifacts
+    }
+
+    /// An output of kind audio, image or video must be one (ffprobe finds the stream), whatever a
+    /// remote model or plugin sent: a text error page saved as `output.png` stops here, not later.
+    private func checkMedia(_ file: URL, is port: Port, of node: RenderPlan.Node) async throws {
+        let wanted: String
+        switch port.kind {
+        case .audio: wanted = "audio"
+        case .image: wanted = "an image"
+        case .video: wanted = "a video"
+        case .archive, .file: return
+        }
+        let info = try? await ffmpeg.probe(file)
+        // Width and height too: ffprobe takes the name's word for it and "finds" a 0×0 picture in
+        // any file called .png.
+        let isMedia = port.kind == .audio ? info?.audio != nil : (info?.video).map { $0.width > 0 && $0.height > 0 } ?? false
+        if isMedia { return }
+        let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
+        throw StageFailure(
+            "\(node.implementation.id.name) produced output \"\(port.name)\" that is not \(wanted) (\(size) bytes, \(info.map { "read by ffprobe as \($0.formatName)" } ?? "unreadable by ffprobe"))",
+            hint: "a re-run tries again; if it keeps happening, the model or plugin behind stage \(node.name) is misbehaving")
     }
 
     private func record(_ node: RenderPlan.Node, _ outcome: Outcome, startedAt: Date?) async {

@@ -62,10 +62,14 @@ public enum HTTPError: FarmError, Sendable {
         case .connectFailed: "check the network connection and that the server is reachable"
         case .sendFailed: "the server may or may not have acted on the request"
         case .timedOut: "the server or the network is slow; try again later"
-        case .tooLarge: nil
-        case .status(let code, _, _): code == 429 ? "rate limited; wait a moment and try again" : nil
+        case .tooLarge: "the server sent far more than such an answer can be; check the URL (or REPLICATE_BASE_URL)"
+        case .status(let code, _, _):
+            code == 429 ? "rate limited; wait a moment and try again"
+                : code >= 500 ? "the server had a problem; try again later" : "check the URL"
         case .tls: "check the system clock and the CA certificates (ca-certificates)"
-        case .invalidResponse, .invalidRequest, .file: nil
+        case .invalidResponse: "the server did not answer in HTTP; check the URL (or REPLICATE_BASE_URL)"
+        case .invalidRequest: "check the URL"
+        case .file: "check the folder's free space and permissions"
         case .retriesExhausted(_, _, _, _, let last): last.hint
         }
     }
