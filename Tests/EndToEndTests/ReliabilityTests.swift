@@ -99,6 +99,38 @@ import Testing
         try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
     }
 
+    /// A render killed while Sonic runs, resumed only after Replicate deleted Sonic's outputs:
+    /// that stage alone is made again; the others come from the cache.
+    @Test func aResumeAfterTheOutputsExpiredRerunsOnlyThatStage() async throws {
+        let vivid = try await VividSandbox.start {
+            $0.latencyScale = 0.1
+            $0.outputRetention = 4
+        }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let killed = try await vivid.sandbox.farm.run(
+            ["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--json"],
+            killWhen: { $0.contains("\"event\":\"log\"") && $0.contains("of zsxkib/sonic") && $0.contains("created") })
+        #expect(killed.status == 137)
+        // Wait for Sonic to finish on the server and for its outputs to be deleted.
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if let sonic = vivid.server.ledger().predictions(of: "zsxkib/sonic").first, let done = sonic.completedAt,
+               Date().timeIntervalSince(done) > 5 { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let resumed = try await vivid.render(song: song)
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        let statuses = try resumed.stageStatuses()
+        #expect(statuses["portrait"] == "cached" && statuses["cover"] == "cached" && statuses["vocals"] == "cached", "\(statuses)")
+        #expect(statuses["performance"] == "succeeded")
+        #expect(resumed.standardOutput.contains("outputs expired; making a new one"), "\(resumed.standardOutput)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions(of: "zsxkib/sonic").count == 2)
+        #expect(ledger.predictions(of: "farm-test/alice-flux").count == 1)
+        #expect(ledger.predictions(of: "zsxkib/realistic-voice-cloning").count == 2)
+    }
+
     /// A fifth of every class of request fails (rate limits, server errors, dropped connections,
     /// lost create responses, slow and truncated downloads) and a fifth of predictions fail: every
     /// render ends, at worst after a few re-runs, and never with a second paid prediction for a stage.
