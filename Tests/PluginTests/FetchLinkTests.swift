@@ -230,4 +230,11 @@ struct FetchLinkTests {
         #expect(YTDLP(environment: ["FARM_YT_DLP": "/opt/yt-dlp"]).executable == "/opt/yt-dlp")
         #expect(YTDLP(environment: [:]).executable == "yt-dlp")
     }
+
+    @Test func theInstallHintPinsTheVersionSetupInstalls() throws {
+        let setup = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/setup")
+        let text = try String(contentsOf: setup, encoding: .utf8)
+        #expect(text.contains("YT_DLP_VERSION=\(YTDLP.pinnedVersion)\n"))
+        #expect(YTDLP.installHint.contains("yt-dlp==\(YTDLP.pinnedVersion)"))
+    }
 }
