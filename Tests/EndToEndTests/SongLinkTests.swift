@@ -84,6 +84,19 @@ import Glibc
         #expect(abs((info2.duration ?? 0) - 3) < 0.2)
     }
 
+    @Test func ctrlCDuringADownloadStopsItAndKeepsNothing() async throws {
+        let songs = try await SongServer.start()
+        defer { songs.stop() }
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let slow = songs.server.url("/drip/4000000/20").absoluteString
+        let result = try await sandbox.farm.run(
+            ["render", "--profile", "offline", "--song", slow, "--json"], interruptWhen: { $0.contains("\"event\":\"download\"") })
+        #expect(result.status == 130, "\(result.standardError)")
+        #expect(try result.finished()["status"] == "interrupted")
+        #expect(sandbox.homeFiles.isEmpty, "\(sandbox.homeFiles)")
+    }
+
     @Test func doctorReportsYTDLP() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
