@@ -116,7 +116,7 @@ import Glibc
 }
 
 /// Every bad link: `error:` + `hint:`, exit 2, nothing in FARM_HOME, no output.
-@Suite struct SongLinkBadInputTests {
+@Suite(.serialized) struct SongLinkBadInputTests {
     @Test func brokenLinks() async throws {
         let songs = try await SongServer.start()
         defer { songs.stop() }
