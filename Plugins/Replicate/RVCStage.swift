@@ -52,7 +52,7 @@ struct RVCStage: ReplicateStage {
     }
 
     /// Also checks that the voice model is a reachable zip before anything is paid for.
-    func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {
+    func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
         _ = try client.configuration.token()
         let text = parameters["voice_model"]?.stringValue ?? ""
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
@@ -71,6 +71,7 @@ struct RVCStage: ReplicateStage {
             throw StageFailure("the voice model at \(text) is not a zip file", hint: "the URL must serve the RVC model zip itself, not a web page", isBadInput: true)
         }
         try await client.validate(input(parameters), for: try model(parameters), partial: true)
+        return .none
     }
 
     func run(_ request: StageRequest, in context: StageContext) async throws -> StageResult {

@@ -16,9 +16,10 @@ extension ReplicateStage {
     var isDeterministic: Bool { false }
 
     /// Checks the token, the model reference and the parameters against the model's schema.
-    func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {
+    func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
         _ = try client.configuration.token()
         try await client.validate(input(parameters), for: try model(parameters), partial: true)
+        return .none
     }
 
     /// Runs the prediction with `files` added to the input and returns the first output file as `port`.

@@ -3,14 +3,17 @@ import FarmTestSupport
 import Foundation
 import Testing
 
-/// Each bad input gets `error:` naming the thing, a `hint:`, exit code 2, and nothing written:
-/// no FARM_HOME contents and no output file.
-@Suite struct BadInputTests {
-    /// Runs `farm render --profile offline` with `arguments` (plus `--song` when given) and checks the contract.
-    private func expectRejected(
-        _ arguments: [String], in sandbox: Sandbox, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation
-    ) async throws {
-        let result = try await sandbox.farm.run(["render"] + arguments + ["--out", "out.mp4"])
+extension Sandbox {
+    /// Runs `farm render` with `arguments` and checks the bad-input contract: `error:` naming the
+    /// thing (each of `words`), a `hint:`, exit code 2, no FARM_HOME contents and no output file.
+    /// Returns what farm printed.
+    @discardableResult
+    func expectRejected(
+        _ arguments: [String], saying words: [String], environment: [String: String] = [:], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> FarmCLI.Result {
+        var cli = farm
+        cli.environment.merge(environment) { _, new in new }
+        let result = try await cli.run(["render"] + arguments + ["--out", "out.mp4"])
         #expect(result.status == 2, "exit \(result.status), stderr: \(result.standardError)", sourceLocation: sourceLocation)
         let lines = result.standardError.split(separator: "\n").map(String.init)
         #expect(lines.first?.hasPrefix("error: ") == true, "stderr: \(result.standardError)", sourceLocation: sourceLocation)
@@ -19,8 +22,19 @@ import Testing
             #expect(result.standardError.contains(word), "\"\(word)\" missing from: \(result.standardError)", sourceLocation: sourceLocation)
         }
         #expect(!result.standardError.contains("Fatal error"), sourceLocation: sourceLocation)
-        #expect(sandbox.homeFiles.isEmpty, "FARM_HOME was written: \(sandbox.homeFiles)", sourceLocation: sourceLocation)
-        #expect(!FileManager.default.fileExists(atPath: sandbox.file("out.mp4").path), sourceLocation: sourceLocation)
+        #expect(homeFiles.isEmpty, "FARM_HOME was written: \(homeFiles)", sourceLocation: sourceLocation)
+        #expect(!FileManager.default.fileExists(atPath: file("out.mp4").path), sourceLocation: sourceLocation)
+        return result
+    }
+}
+
+/// Each bad input gets `error:` naming the thing, a `hint:`, exit code 2, and nothing written:
+/// no FARM_HOME contents and no output file.
+@Suite struct BadInputTests {
+    private func expectRejected(
+        _ arguments: [String], in sandbox: Sandbox, saying words: [String], sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws {
+        try await sandbox.expectRejected(arguments, saying: words, sourceLocation: sourceLocation)
     }
 
     @Test func missingSongFile() async throws {

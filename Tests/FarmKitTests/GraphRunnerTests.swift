@@ -21,10 +21,12 @@ private struct Harness {
         home.remove()
     }
 
-    func run(_ profile: String, overrides: ProfileResolver.Overrides = .init(), events: EventLog = EventLog()) async throws -> [String: GraphRunner.Outcome] {
+    func run(
+        _ profile: String, overrides: ProfileResolver.Overrides = .init(), prepared: [String: Preparation] = [:], events: EventLog = EventLog()
+    ) async throws -> [String: GraphRunner.Outcome] {
         let plan = try fixture.plan(profile, overrides: overrides)
         let run = try await store.createRun(NewRun(profile: profile, subject: "demo", song: "", request: .null))
-        return await GraphRunner(store: store, ffmpeg: FFmpeg(), runID: run.id) { events.append($0) }.run(plan)
+        return await GraphRunner(store: store, ffmpeg: FFmpeg(), runID: run.id) { events.append($0) }.run(plan, prepared: prepared)
     }
 
     /// Files left in the store's temporary folder.
@@ -157,5 +159,22 @@ private let parallel = """
         let changed = try await harness.run("p", overrides: .init(parameters: [try ParameterOverride(parsing: "a.delay=0.1")]))
         #expect(changed["a"]!.cacheKey != first["a"]!.cacheKey)
         #expect(changed["both"]!.cacheKey == first["both"]!.cacheKey, "same input bytes, same key")
+    }
+
+    @Test func whatAPreflightPreparedIsPartOfTheKey() async throws {
+        let harness = try Harness()
+        defer { harness.remove() }
+        try harness.fixture.write("p", parallel)
+        let plain = try await harness.run("p")
+        let titled = try await harness.run("p", prepared: ["a": Preparation(facts: ["title": "One"])])
+        #expect(titled["a"]!.cacheKey != plain["a"]!.cacheKey)
+        #expect(titled["a"]!.status == .succeeded)
+        #expect(titled["b"]!.cacheKey == plain["b"]!.cacheKey)
+        let again = try await harness.run("p", prepared: ["a": Preparation(facts: ["title": "One"])])
+        #expect(again["a"]!.status == .cached)
+        let file = try writeFile(harness.home.file("song"), "bytes")
+        let artifact = try await harness.store.importFile(at: file, kind: .audio, move: false)
+        let withFile = try await harness.run("p", prepared: ["a": Preparation(artifacts: ["song": artifact], facts: ["title": "One"])])
+        #expect(withFile["a"]!.cacheKey != titled["a"]!.cacheKey)
     }
 }

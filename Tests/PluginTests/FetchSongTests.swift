@@ -2,22 +2,75 @@ import FarmKit
 import FarmTestSupport
 import FetchProvider
 import Foundation
+import Synchronization
 import Testing
 
-@Suite("fetch.song")
-struct FetchSongTests {
-    let ffmpeg = FFmpeg()
+/// The stage from the provider.
+func songStage() throws -> any RenderStage {
+    let provider = FetchProvider()
+    #expect(provider.name == "fetch")
+    return try #require(provider.stages().first { $0.id == StageID("fetch.song", version: 1) })
+}
 
-    func stage() throws -> any RenderStage {
-        let provider = FetchProvider()
-        #expect(provider.name == "fetch")
-        return try #require(provider.stages().first { $0.id == StageID("fetch.song", version: 1) })
+/// A preflight context with its own FARM_HOME that collects what the preflight reports.
+struct PreflightHarness {
+    let home: TemporaryDirectory
+    let reports = Reports()
+
+    final class Reports: Sendable {
+        private let all = Mutex<[PreflightReport]>([])
+        func append(_ report: PreflightReport) { all.withLock { $0.append(report) } }
+        var downloads: Int { all.withLock { $0.filter { if case .download = $0 { true } else { false } }.count } }
+        var notes: [String] { all.withLock { $0.compactMap { if case .note(let text) = $0 { text } else { nil } } } }
+        func clear() { all.withLock { $0 = [] } }
+    }
+
+    init() throws {
+        home = try TemporaryDirectory("farm-home")
+    }
+
+    func context(refresh: Bool = false) -> PreflightContext {
+        let reports = self.reports
+        return PreflightContext(stageName: "song", home: home.url, refresh: refresh) { reports.append($0) }
+    }
+
+    func preflight(_ parameters: [String: JSON], refresh: Bool = false) async throws -> Preparation {
+        try await songStage().preflight(parameters, in: context(refresh: refresh))
     }
 
     /// Runs preflight and returns the bad-input failure it threw.
-    func preflightFailure(_ parameters: [String: JSON]) async throws -> StageFailure {
+    func failure(_ parameters: [String: JSON], sourceLocation: SourceLocation = #_sourceLocation) async throws -> StageFailure {
         do {
-            try await stage().preflight(parameters, tools: ffmpeg)
+            _ = try await preflight(parameters)
+        } catch let failure as StageFailure {
+            #expect(failure.isBadInput, "\(failure.message)", sourceLocation: sourceLocation)
+            #expect(failure.hint != nil, sourceLocation: sourceLocation)
+            return failure
+        }
+        Issue.record("preflight accepted \(parameters)", sourceLocation: sourceLocation)
+        return StageFailure("accepted")
+    }
+
+    /// Every file under FARM_HOME.
+    var homeFiles: [String] {
+        FileManager.default.enumerator(atPath: home.url.path)?.allObjects as? [String] ?? []
+    }
+
+    func remove() { home.remove() }
+}
+
+@Suite("fetch.song: local files")
+struct FetchSongTests {
+    let ffmpeg = FFmpeg()
+
+    func stage() throws -> any RenderStage { try songStage() }
+
+    /// Runs preflight (in a throwaway FARM_HOME) and returns the bad-input failure it threw.
+    func preflightFailure(_ parameters: [String: JSON]) async throws -> StageFailure {
+        let harness = try PreflightHarness()
+        defer { harness.remove() }
+        do {
+            _ = try await harness.preflight(parameters)
         } catch let failure as StageFailure {
             #expect(failure.isBadInput)
             #expect(failure.hint != nil)
@@ -29,6 +82,15 @@ struct FetchSongTests {
 
     func source(_ url: URL, _ more: [String: JSON] = [:]) -> [String: JSON] {
         more.merging(["source": .string(url.path)]) { $1 }
+    }
+
+    /// Runs preflight in a throwaway FARM_HOME and returns what it prepared.
+    func preflight(_ parameters: [String: JSON]) async throws -> Preparation {
+        let harness = try PreflightHarness()
+        defer { harness.remove() }
+        let prepared = try await harness.preflight(parameters)
+        #expect(harness.homeFiles.isEmpty, "a local file needs no store")
+        return prepared
     }
 
     @Test func missingFile() async throws {
@@ -69,7 +131,7 @@ struct FetchSongTests {
         defer { folder.remove() }
         let whole = try await TestMedia.mp3(seconds: 10, to: folder.file("whole.mp3"))
         let size = try #require(try FileManager.default.attributesOfItem(atPath: whole.path)[.size] as? Int)
-        try await stage().preflight(source(whole), tools: ffmpeg)
+        _ = try await preflight(source(whole))
 
         let half = try TestMedia.truncated(whole, keepingBytes: size / 2, to: folder.file("half.mp3"))
         #expect(try await preflightFailure(source(half)).message
@@ -112,9 +174,9 @@ struct FetchSongTests {
         let song = try await TestMedia.sineWAV(seconds: 75, to: folder.file("long.wav"))
         let failure = try await preflightFailure(source(song, ["max_seconds": 60]))
         #expect(failure.message == "song is 1:15 long, over the 1:00 cap (max_seconds 60): \(song.path)")
-        #expect(failure.hint == "raise the cap with --set song.max_seconds=75 or trim the song with --set song.start=… / song.end=…")
+        #expect(failure.hint == "raise the cap with --set song.max_seconds=75 or render a part with --start/--end (or --clip 0:30-1:45)")
         // A part within the cap is fine.
-        try await stage().preflight(source(song, ["max_seconds": 60, "start": 20]), tools: ffmpeg)
+        _ = try await preflight(source(song, ["max_seconds": 60, "start": 20]))
     }
 
     @Test func startAndEndMustLieInTheSong() async throws {
@@ -128,17 +190,24 @@ struct FetchSongTests {
         #expect(try await preflightFailure(source(song, ["start": 3, "end": 2])).message
             == "end (2 s) must come after start (3 s): \(song.path)")
         let failure = try await preflightFailure(source(song, ["start": -1]))
-        #expect(failure.hint == "choose start and end within 0…5 s")
+        #expect(failure.hint == "choose --start and --end (or --clip START-END) within 0…5 s")
     }
 
-    @Test func linksAreNotSupportedYet() async throws {
-        for link in ["https://www.youtube.com/watch?v=abc", "http://example.com/song.mp3", "www.example.com/a.mp3"] {
-            let failure = try await preflightFailure(["source": .string(link)])
-            #expect(failure.message == "links are not supported yet: \(link)")
-            #expect(failure.hint?.contains("download") == true)
-        }
-        let missing = try await preflightFailure(["source": "file:///no/such/song.mp3"])
-        #expect(missing.message == "song file not found: /no/such/song.mp3")
+    @Test func imagesAreNotSongs() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let picture = folder.file("cover.mp3")
+        try await ffmpeg.run(["-f", "lavfi", "-i", "color=c=red:s=64x64", "-frames:v", "1", "-f", "image2", "-c:v", "png", picture.path])
+        #expect(try await preflightFailure(source(picture)).message == "song file is an image (png), not audio or video: \(picture.path)")
+    }
+
+    @Test func preflightNamesTheTitle() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let tagged = try await TestMedia.mp3(seconds: 2, to: folder.file("a.mp3"), title: "Tagged Title")
+        #expect(try await preflight(source(tagged)) == Preparation(facts: ["title": "Tagged Title"]))
+        let plain = try await TestMedia.sineWAV(seconds: 1, to: folder.file("Plain Tune.wav"))
+        #expect(try await preflight(source(plain)) == Preparation(facts: ["title": "Plain Tune"]))
     }
 
     @Test func runNormalizesAndDescribesTheSong() async throws {
@@ -146,10 +215,10 @@ struct FetchSongTests {
         defer { folder.remove() }
         let song = try await TestMedia.mp3(seconds: 6, to: folder.file("My Song.mp3"), title: "Tagged Title", coverArt: true)
         let parameters = source(song, ["max_seconds": 600])
-        try await stage().preflight(parameters, tools: ffmpeg)
+        let prepared = try await preflight(parameters)
         let reports = StageReports()
         let result = try await stage().run(
-            StageRequest(inputs: [:], parameters: parameters), in: TestStageContext.make(scratch: folder.url, reports: reports))
+            StageRequest(inputs: [:], parameters: parameters, prepared: prepared), in: TestStageContext.make(scratch: folder.url, reports: reports))
         let output = try #require(result.outputs["audio"])
         #expect(output.lastPathComponent == "song.wav")
         let info = try await ffmpeg.probe(output)
@@ -166,7 +235,7 @@ struct FetchSongTests {
         defer { folder.remove() }
         let song = try await TestMedia.sineWAV(seconds: 8, to: folder.file("Untagged Tune.wav"))
         let parameters = source(song, ["start": 1.5, "end": 5])
-        try await stage().preflight(parameters, tools: ffmpeg)
+        _ = try await preflight(parameters)
         let scratch = try TemporaryDirectory()
         defer { scratch.remove() }
         let result = try await stage().run(

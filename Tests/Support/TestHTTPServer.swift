@@ -66,7 +66,8 @@ public final class TestHTTPServer: Sendable {
         pid = try Self.spawn(["python3"] + arguments, stdin: stdinPipe.read, stdout: stdoutPipe.write)
         stdinWriter = stdinPipe.write
         defer { close(stdoutPipe.read) }
-        guard let line = Self.readLine(stdoutPipe.read, within: .seconds(15)), let port = Int(line) else {
+        // Generous: on a loaded two-core machine python itself can take many seconds to start.
+        guard let line = Self.readLine(stdoutPipe.read, within: .seconds(60)), let port = Int(line) else {
             kill(pid, SIGKILL)
             _ = Self.reap(pid, within: .seconds(10))
             close(stdinWriter)

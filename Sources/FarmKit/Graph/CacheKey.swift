@@ -1,15 +1,23 @@
 /// The cache key of one stage run: the SHA-256 of the canonical JSON of the implementation id,
-/// the resolved parameters, the input digests and any extra identity the stage declares.
+/// the resolved parameters, the input digests, what the preflight prepared (artifact digests and
+/// facts; left out when nothing) and any extra identity the stage declares.
 enum CacheKey {
-    static func compute(stage: StageID, parameters: JSONObject, inputs: [String: Artifact], identity: JSON?) -> String {
-        var inputDigests = JSONObject()
-        for (port, artifact) in inputs { inputDigests[port] = .string(artifact.digest) }
-        let material: JSON = [
+    static func compute(stage: StageID, parameters: JSONObject, inputs: [String: Artifact], prepared: Preparation, identity: JSON?) -> String {
+        var material: JSONObject = [
             "stage": .string(stage.description),
             "parameters": .object(parameters),
-            "inputs": .object(inputDigests),
+            "inputs": .object(digests(inputs)),
             "identity": identity ?? .null,
         ]
-        return SHA256.hex(of: material.canonicalString)
+        if !prepared.isEmpty {
+            material["prepared"] = ["artifacts": .object(digests(prepared.artifacts)), "facts": .object(JSONObject(prepared.facts.map { ($0.key, $0.value) }))]
+        }
+        return SHA256.hex(of: JSON.object(material).canonicalString)
+    }
+
+    private static func digests(_ artifacts: [String: Artifact]) -> JSONObject {
+        var digests = JSONObject()
+        for (name, artifact) in artifacts { digests[name] = .string(artifact.digest) }
+        return digests
     }
 }

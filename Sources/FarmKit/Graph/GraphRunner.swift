@@ -35,8 +35,9 @@ public struct GraphRunner: Sendable {
         public var logTail: [String] = []
     }
 
-    /// Runs every stage that can run; returns each stage's outcome by name.
-    public func run(_ plan: RenderPlan) async -> [String: Outcome] {
+    /// Runs every stage that can run; returns each stage's outcome by name. `prepared` holds what
+    /// stages' preflights prepared, by stage name.
+    public func run(_ plan: RenderPlan, prepared: [String: Preparation] = [:]) async -> [String: Outcome] {
         var limiters: [String: ProviderLimiter] = [:]
         for (provider, limit) in plan.limits { limiters[provider] = ProviderLimiter(limit: limit) }
         var outcomes: [String: Outcome] = [:]
@@ -52,8 +53,9 @@ public struct GraphRunner: Sendable {
                         let inputs = node.inputs.mapValues { outcomes[$0.stage]!.outputs[$0.port]! }
                         let upstream = node.dependencies.reduce(into: [String: [String: JSON]]()) { $0[$1] = outcomes[$1]!.metadata }
                         let limiter = limiters[node.provider]!
+                        let preparation = prepared[node.name] ?? .none
                         group.addTask {
-                            (node.name, await runStage(node, subject: plan.subject, inputs: inputs, upstream: upstream, limiter: limiter))
+                            (node.name, await runStage(node, subject: plan.subject, inputs: inputs, prepared: preparation, upstream: upstream, limiter: limiter))
                         }
                     }
                 }
@@ -73,7 +75,10 @@ public struct GraphRunner: Sendable {
         return outcomes
     }
 
-    private func runStage(_ node: RenderPlan.Node, subject: Subject, inputs: [String: Artifact], upstream: [String: [String: JSON]], limiter: ProviderLimiter) async -> Outcome {
+    private func runStage(
+        _ node: RenderPlan.Node, subject: Subject, inputs: [String: Artifact], prepared: Preparation, upstream: [String: [String: JSON]],
+        limiter: ProviderLimiter
+    ) async -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
         let startedAt = Date()
@@ -82,10 +87,10 @@ public struct GraphRunner: Sendable {
         var scratch: URL?
         do {
             let parameters = try resolveParameters(node, upstream: upstream)
-            let request = StageRequest(inputs: inputs, parameters: parameters.dictionary)
+            let request = StageRequest(inputs: inputs, parameters: parameters.dictionary, prepared: prepared)
             let store = self.store
             let identity = try await node.implementation.cacheIdentity(request) { try await store.digestOfFile(at: $0) }
-            let key = CacheKey.compute(stage: node.implementation.id, parameters: parameters, inputs: inputs, identity: identity)
+            let key = CacheKey.compute(stage: node.implementation.id, parameters: parameters, inputs: inputs, prepared: prepared, identity: identity)
             outcome.cacheKey = key
 
             var cached = try await store.cachedResult(forKey: key)

@@ -92,12 +92,12 @@ public enum HTTPError: FarmError, Sendable {
 
 /// Makes URLs safe to show: drops user info and fragments, and hides the values of query
 /// parameters whose names look secret.
-enum URLRedaction {
+public enum URLRedaction {
     private static let secretWords = ["token", "secret", "key", "sig", "password", "passwd", "auth", "credential", "session", "code"]
 
-    static func redact(_ url: URL) -> String { redact(url.absoluteString) }
+    public static func redact(_ url: URL) -> String { redact(url.absoluteString) }
 
-    static func redact(_ string: String) -> String {
+    public static func redact(_ string: String) -> String {
         guard var components = URLComponents(string: string) else { return "<unparseable URL>" }
         components.user = nil
         components.password = nil

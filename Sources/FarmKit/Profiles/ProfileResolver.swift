@@ -11,12 +11,12 @@ public struct ProfileResolver: Sendable {
     /// Values from the command line: `--set` overrides and named inputs such as `song`.
     public struct Overrides: Sendable {
         public var parameters: [ParameterOverride]
-        /// Input name (`song`) → value, routed by the profile's `inputs` to a stage parameter.
-        public var inputs: [String: String]
+        /// Input name (`song`, `start`) → value, routed by the profile's `inputs` to a stage parameter.
+        public var inputs: [String: JSON]
         /// Leave required parameters unset instead of failing (for showing a profile without a song).
         public var allowsMissingParameters: Bool
 
-        public init(parameters: [ParameterOverride] = [], inputs: [String: String] = [:], allowsMissingParameters: Bool = false) {
+        public init(parameters: [ParameterOverride] = [], inputs: [String: JSON] = [:], allowsMissingParameters: Bool = false) {
             self.parameters = parameters
             self.inputs = inputs
             self.allowsMissingParameters = allowsMissingParameters
@@ -44,7 +44,7 @@ public struct ProfileResolver: Sendable {
             guard implementations[stage]!.parameter(named: parameter) != nil else {
                 throw ProfileError(file: profile.file, field: "inputs.\(input)", "stage \"\(stage)\" has no parameter \"\(parameter)\"")
             }
-            parameters[stage]!.params[parameter] = .string(value)
+            parameters[stage]!.params[parameter] = value
         }
 
         for override in overrides.parameters {

@@ -1,10 +1,15 @@
 /// What a render reports while it runs; the CLI turns these into a live display or JSON lines.
+/// `download` and `note` may come before `started`: from preflights, which fetch linked sources.
 public enum RenderEvent: Sendable {
     /// The plan is valid and the run is recorded; stages follow in plan order.
     case started(runID: String, profile: String, subject: String, stages: [PlannedStage])
     case stage(name: String, status: StageRunStatus, seconds: Double?, error: String?)
     case progress(stage: String, fraction: Double?, message: String)
     case log(stage: String, line: String)
+    /// A stage's preflight is downloading: bytes received and, when known, the total.
+    case download(stage: String, received: Int64, total: Int64?)
+    /// Something a stage wants the user to know (a cached download was used, a playlist was cut).
+    case note(stage: String, message: String)
     case finished(RenderSummary)
 
     public struct PlannedStage: Sendable {

@@ -28,16 +28,14 @@ public struct RenderService: Sendable {
             throw UsageError("profile \(profile.name) needs a subject", hint: "give --subject NAME (see farm subjects list)")
         }
         let subject = try SubjectCatalog(home: home).subject(named: subjectName)
-        var inputs: [String: String] = [:]
-        inputs["song"] = request.song
         let overrides = ProfileResolver.Overrides(
-            parameters: try request.settings.map(ParameterOverride.init(parsing:)), inputs: inputs,
+            parameters: try request.settings.map(ParameterOverride.init(parsing:)), inputs: request.inputs,
             allowsMissingParameters: allowingMissingInputs)
         return try ProfileResolver(registry: registry).resolve(profile, subject: subject, overrides: overrides)
     }
 
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
-    /// work starts (profile, subject, song, output folder) are thrown before anything is written;
+    /// work starts (profile, subject, output folder, song) are thrown before anything is written;
     /// what happens after is in the summary.
     /// `resuming` names the earlier run this one continues (`farm runs resume`): finished stages
     /// come from the cache and journalled predictions are re-attached, as for any repeated render.
@@ -46,11 +44,12 @@ public struct RenderService: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         let plan = try plan(request)
-        let destination = try outputPath(for: request, plan: plan)
-        for node in plan.nodes where node.canPreflight {
-            try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
-        }
-        let store = try Store(home: home)
+        // The output folder is checked before anything is fetched; the name needs the song's title.
+        _ = try outputPath(for: request, plan: plan, songTitle: nil)
+        let stores = StoreOpener(home: home)
+        let prepared = try await preflight(plan, refresh: request.refresh, stores: stores, events: events)
+        let destination = try outputPath(for: request, plan: plan, songTitle: songTitle(plan: plan, prepared: prepared))
+        let store = try stores.open()
         await store.removeAbandonedTemporaryFiles()
 
         var recorded = request.json.objectValue ?? JSONObject()
@@ -62,7 +61,7 @@ public struct RenderService: Sendable {
             .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
         }))
 
-        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan)
+        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan, prepared: prepared)
         // Plugin processes live for one render.
         await registry.shutdown()
         var status: RenderSummary.Status =
@@ -102,10 +101,41 @@ public struct RenderService: Sendable {
         return summary
     }
 
-    /// The output file path, checked before any work: its folder must exist and be writable.
-    func outputPath(for request: RenderRequest, plan: RenderPlan) throws -> URL {
-        let songName = request.song.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? plan.profile.name
-        let defaultName = Self.slug("\(plan.subject.name)-\(songName)") + ".mp4"
+    /// Runs every stage's preflight at once; the first failure stops the others and is thrown.
+    /// Returns what they prepared, by stage name.
+    private func preflight(
+        _ plan: RenderPlan, refresh: Bool, stores: StoreOpener, events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> [String: Preparation] {
+        let http = HTTPClient()
+        return try await withThrowingTaskGroup(of: (String, Preparation).self) { group in
+            for node in plan.nodes where node.canPreflight {
+                let name = node.name
+                let context = PreflightContext(stageName: name, stores: stores, ffmpeg: ffmpeg, http: http, refresh: refresh) { report in
+                    switch report {
+                    case .download(let received, let total): events(.download(stage: name, received: received, total: total))
+                    case .note(let message): events(.note(stage: name, message: message))
+                    }
+                }
+                group.addTask { (name, try await node.implementation.preflight(node.parameters.dictionary, in: context)) }
+            }
+            var prepared: [String: Preparation] = [:]
+            for try await (name, preparation) in group where !preparation.isEmpty { prepared[name] = preparation }
+            return prepared
+        }
+    }
+
+    /// The `title` fact the preflight of the stage fed by the `song` input found, if any.
+    private func songTitle(plan: RenderPlan, prepared: [String: Preparation]) -> String? {
+        guard let stage = plan.profile.inputs["song"]?.split(separator: ".").first else { return nil }
+        return prepared[String(stage)]?.facts["title"]?.stringValue
+    }
+
+    /// The output file path, checked before any work: its folder must exist and be writable. The
+    /// default name is `<subject>-<song title>.mp4`, else the song's file name, else the profile's.
+    func outputPath(for request: RenderRequest, plan: RenderPlan, songTitle: String?) throws -> URL {
+        let songName = songTitle
+            ?? request.song.map { URL(fileURLWithPath: $0).deletingPathExtension().lastPathComponent } ?? plan.profile.name
+        let defaultName = Self.slug(String("\(plan.subject.name)-\(songName)".prefix(120))) + ".mp4"
         var url = request.output.map { URL(fileURLWithPath: $0, relativeTo: workingDirectory).standardizedFileURL }
             ?? workingDirectory.appendingPathComponent(defaultName)
         var isFolder: ObjCBool = false

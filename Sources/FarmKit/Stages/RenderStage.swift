@@ -21,10 +21,12 @@ public protocol RenderStage: Sendable {
     /// them into the store. Throw `StageFailure` for problems a user can act on.
     func run(_ request: StageRequest, in context: StageContext) async throws -> StageResult
 
-    /// Checks parameters before any stage of the render runs (for root stages such as the song
-    /// source: the file exists, has audio, is not over the cap). Throw a `StageFailure` with
-    /// `isBadInput` for problems a user must fix. Default: nothing to check.
-    func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws
+    /// Checks parameters before any stage of the render runs, and fetches what the stage needs
+    /// from outside, so no paid stage starts on bad input (for root stages such as the song source:
+    /// the file exists, has audio, is not over the cap; a link is downloaded into the store). Throw
+    /// a `StageFailure` with `isBadInput` for problems a user must fix. Returns what `run` gets as
+    /// `request.prepared`. Default: nothing to check or prepare.
+    func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation
 
     /// Extra cache-key material that the parameters alone do not capture, such as the digest of a
     /// local file a parameter names. `digest` returns the SHA-256 of a file, memoised by the store.
@@ -35,7 +37,7 @@ public protocol RenderStage: Sendable {
 extension RenderStage {
     public var isDeterministic: Bool { true }
     public var parameters: [ParamSpec] { [] }
-    public func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {}
+    public func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation { .none }
     public func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON? { nil }
 
     /// The spec of parameter `name`, if the stage declares it.
@@ -50,10 +52,13 @@ public struct StageRequest: Sendable {
     public let inputs: [String: Artifact]
     /// Parameter name → value, after presets, `--set`, defaults and `{{…}}` interpolation.
     public let parameters: [String: JSON]
+    /// What the stage's preflight prepared for this render.
+    public let prepared: Preparation
 
-    public init(inputs: [String: Artifact], parameters: [String: JSON]) {
+    public init(inputs: [String: Artifact], parameters: [String: JSON], prepared: Preparation = .none) {
         self.inputs = inputs
         self.parameters = parameters
+        self.prepared = prepared
     }
 
     /// The artifact on input `name`; throws a `StageFailure` when it was not wired.

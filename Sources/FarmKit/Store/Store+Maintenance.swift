@@ -7,6 +7,8 @@ public struct StoreUsage: Sendable, Equatable {
     public var artifacts = 0
     public var artifactBytes: Int64 = 0
     public var cacheEntries = 0
+    /// Songs fetched from links, kept for reuse.
+    public var fetchedSources = 0
     public var runs = 0
     /// Bytes under `tmp/` (running imports and stages, or leftovers of crashed ones).
     public var tmpBytes: Int64 = 0
@@ -15,6 +17,7 @@ public struct StoreUsage: Sendable, Equatable {
 /// What `collectGarbage` removed.
 public struct GarbageReport: Sendable, Equatable {
     public var cacheEntries = 0
+    public var fetchedSources = 0
     public var journalEntries = 0
     public var artifacts = 0
     public var artifactBytes: Int64 = 0
@@ -32,16 +35,18 @@ extension Store {
         usage.artifacts = artifacts.count
         usage.artifactBytes = artifacts.reduce(0) { $0 + $1.status.size }
         usage.tmpBytes = tmpBytes
-        (usage.cacheEntries, usage.runs) = try await databaseRead { db in
+        (usage.cacheEntries, usage.fetchedSources, usage.runs) = try await databaseRead { db in
             (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM cache_entries") ?? 0,
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM fetched_sources") ?? 0,
              try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM runs") ?? 0)
         }
         return usage
     }
 
-    /// Removes, in order: cache entries not used for `unusedFor` seconds (all when 0, none when
-    /// nil) with journal entries as old that belong to no cache entry; artifact files referenced
-    /// by no cache entry and no run output; and `tmp/` entries left by processes that are gone.
+    /// Removes, in order: cache entries and fetched sources not used for `unusedFor` seconds (all
+    /// when 0, none when nil) with journal entries as old that belong to no cache entry; artifact
+    /// files referenced by no cache entry, fetched source or run output; and `tmp/` entries left by
+    /// processes that are gone.
     ///
     /// Artifacts and `tmp/` entries touched within the last `grace` seconds are kept: a render
     /// running meanwhile may not have recorded its references yet.
@@ -50,13 +55,15 @@ extension Store {
         let now = Date()
         if let unusedFor {
             let cutoff = now.addingTimeInterval(-max(0, unusedFor)).storeTime
-            (report.cacheEntries, report.journalEntries) = try await databaseWrite { db in
+            (report.cacheEntries, report.fetchedSources, report.journalEntries) = try await databaseWrite { db in
                 try db.execute(sql: "DELETE FROM cache_entries WHERE last_used_at <= ?", arguments: [cutoff])
                 let entries = db.changesCount
+                try db.execute(sql: "DELETE FROM fetched_sources WHERE last_used_at <= ?", arguments: [cutoff])
+                let sources = db.changesCount
                 try db.execute(
                     sql: "DELETE FROM journal WHERE updated_at <= ? AND key NOT IN (SELECT key FROM cache_entries)",
                     arguments: [cutoff])
-                return (entries, db.changesCount)
+                return (entries, sources, db.changesCount)
             }
         }
 
@@ -102,6 +109,7 @@ extension Store {
             db,
             sql: """
                 SELECT EXISTS (SELECT 1 FROM cache_outputs WHERE digest = ?1)
+                    OR EXISTS (SELECT 1 FROM fetched_sources WHERE digest = ?1)
                     OR EXISTS (SELECT 1 FROM runs WHERE output_digest = ?1)
                 """,
             arguments: [digest]) == true

@@ -84,6 +84,20 @@ enum StoreSchema {
                 ALTER TABLE runs ADD COLUMN resumed_from TEXT;
                 """)
         }
+        // Sources fetched from outside (a song link), by the URL as given: reused within a
+        // freshness window; their artifacts stay while a record names them.
+        migrator.registerMigration("v3-fetched-sources") { db in
+            try db.execute(sql: """
+                CREATE TABLE fetched_sources (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    digest TEXT NOT NULL REFERENCES artifacts(digest),
+                    facts TEXT NOT NULL,
+                    fetched_at REAL NOT NULL,
+                    last_used_at REAL NOT NULL
+                );
+                CREATE INDEX fetched_sources_digest ON fetched_sources(digest);
+                """)
+        }
         return migrator
     }
 }

@@ -18,6 +18,7 @@ struct CacheCommand: AsyncParsableCommand {
                     ["store", store.homeURL.path],
                     ["artifacts", "\(usage.artifacts) files, \(CacheCommand.bytes(usage.artifactBytes))"],
                     ["cache entries", "\(usage.cacheEntries)"],
+                    ["fetched songs", "\(usage.fetchedSources)"],
                     ["runs", "\(usage.runs)"],
                     ["temporary", CacheCommand.bytes(usage.tmpBytes)],
                 ]), terminator: "")
@@ -33,13 +34,13 @@ struct CacheCommand: AsyncParsableCommand {
                 Without options only unreferenced files go; cached stage results stay. Examples:
                   farm cache gc                       # unreferenced artifacts and stale temp files
                   farm cache gc --unused-for 30       # also forget results unused for 30 days
-                  farm cache gc --all                 # forget every cached result
+                  farm cache gc --all                 # forget every cached result and fetched song
                 """)
 
-        @Option(help: ArgumentHelp("Also forget cached results not used for this many days.", valueName: "days"))
+        @Option(help: ArgumentHelp("Also forget cached results and fetched songs not used for this many days.", valueName: "days"))
         var unusedFor: Double?
 
-        @Flag(help: "Forget every cached result (the next render runs every stage again).")
+        @Flag(help: "Forget every cached result and fetched song (the next render fetches and runs everything again).")
         var all = false
 
         @OptionGroup var store: StoreOptions
@@ -53,7 +54,7 @@ struct CacheCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let age: TimeInterval? = all ? 0 : unusedFor.map { $0 * 86_400 }
                 let report = try await Store(home: store.homeURL).collectGarbage(unusedFor: age)
-                print("removed \(report.cacheEntries) cache entries, \(report.artifacts) artifacts (\(CacheCommand.bytes(report.artifactBytes))), "
+                print("removed \(report.cacheEntries) cache entries, \(report.fetchedSources) fetched songs, \(report.artifacts) artifacts (\(CacheCommand.bytes(report.artifactBytes))), "
                       + "\(report.tmpEntries) temporary files (\(CacheCommand.bytes(report.tmpBytes)))")
             }
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FarmKit
+import FetchProvider
 import Foundation
 import ReplicateProvider
 
@@ -37,16 +38,19 @@ struct DoctorCommand: AsyncParsableCommand {
                 report(false, tool, "not found: install it with sudo apt-get install ffmpeg")
             }
         }
+        let ytdlp = YTDLP()
         do {
-            let output = try await ProcessRunner.run("yt-dlp", ["--version"], timeout: .seconds(20))
-            let version = output.standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let age = Self.ageInDays(ofVersion: version), age > 90 {
-                report(nil, "yt-dlp", "\(version) is \(age) days old; sites change: python3 -m pip install -U yt-dlp")
+            let version = try await ytdlp.version()
+            if let age = YTDLP.ageInDays(ofVersion: version), age > 90 {
+                report(nil, "yt-dlp", "\(version) is \(age) days old, and sites change: update it (python3 -m pip install -U yt-dlp)")
             } else {
                 report(true, "yt-dlp", version)
             }
+        } catch MediaError.notInstalled(_) {
+            let configured = ytdlp.executable == "yt-dlp" ? "" : " (FARM_YT_DLP is \(ytdlp.executable))"
+            report(nil, "yt-dlp", "not found\(configured); needed for song links to web pages and YouTube: \(YTDLP.installHint)")
         } catch {
-            report(nil, "yt-dlp", "not found (needed for YouTube links): python3 -m pip install yt-dlp")
+            report(nil, "yt-dlp", "does not run: \(error)")
         }
 
         let replicate = ReplicateProvider()
@@ -70,7 +74,8 @@ struct DoctorCommand: AsyncParsableCommand {
                 report(true, "profile", "\(plan.profile.name) resolves: \(plan.nodes.count) stages")
                 for node in plan.nodes where node.canPreflight {
                     do {
-                        try await node.implementation.preflight(node.parameters.dictionary, tools: FFmpeg())
+                        let context = PreflightContext(stageName: node.name, home: store.homeURL)
+                        _ = try await node.implementation.preflight(node.parameters.dictionary, in: context)
                         report(true, node.name, "\(node.implementation.id) parameters accepted")
                     } catch let error as any FarmError {
                         report(false, node.name, error.message)
@@ -81,12 +86,5 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
         if failures > 0 { throw ArgumentParser.ExitCode(ExitStatus.stageFailed) }
-    }
-
-    /// yt-dlp versions are release dates: `2026.10.26`.
-    static func ageInDays(ofVersion version: String) -> Int? {
-        let parts = version.split(separator: ".").prefix(3).compactMap { Int($0) }
-        guard parts.count == 3, let date = Calendar(identifier: .gregorian).date(from: DateComponents(year: parts[0], month: parts[1], day: parts[2])) else { return nil }
-        return Calendar(identifier: .gregorian).dateComponents([.day], from: date, to: Date()).day
     }
 }

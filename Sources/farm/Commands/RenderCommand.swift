@@ -13,8 +13,14 @@ struct RenderCommand: AsyncParsableCommand {
 
             Exit codes: 0 done · 1 a stage failed · 2 bad usage, config or input · 130 interrupted.
 
+            The song is a local audio or video file, a direct http(s) link to one, a web page with an \
+            <audio> or <video> element, or a YouTube (or other yt-dlp supported) link. Links are fetched \
+            and checked before any stage runs, and kept: the same link is not fetched again within \
+            song.fresh_hours (24 h) unless --refresh is given.
+
             Examples:
               farm render --profile offline --song demo/demo-song.mp3
+              farm render --profile offline --song https://example.com/song.mp3 --clip 0:30-1:45
               farm render --profile offline --song song.mp3 --set portrait.seed=7 --out take2.mp4
               farm render --profile vivid --subject alice --song song.mp3 --json
               farm render --profile offline --song song.mp3 --dry-run
@@ -26,8 +32,20 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(help: "The subject to render (default: the profile's default subject).")
     var subject: String?
 
-    @Option(help: ArgumentHelp("The song: an audio or video file.", valueName: "file"))
+    @Option(help: ArgumentHelp("The song: an audio or video file, or a link to one, to a page with one, or to a YouTube video.", valueName: "file|url"))
     var song: String?
+
+    @Option(help: ArgumentHelp("Render the song from this time: seconds, M:SS or H:MM:SS.", valueName: "time"))
+    var start: String?
+
+    @Option(help: ArgumentHelp("Render the song up to this time: seconds, M:SS or H:MM:SS.", valueName: "time"))
+    var end: String?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Render this part of the song, e.g. 0:30-1:45 (either end may be left out).", valueName: "start-end"))
+    var clip: String?
+
+    @Flag(help: "Fetch a linked song again even when a fresh copy is stored.")
+    var refresh = false
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Where to write the video (a file or a folder).", valueName: "path"))
     var output: String?
@@ -44,9 +62,16 @@ struct RenderCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let request = RenderRequest(profile: profile, subject: subject, song: song, settings: settings, output: output)
-        let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
         let reporter = RenderReporter(mode: json ? .json : Console.isTerminal ? .live : .plain)
+        let request: RenderRequest
+        do {
+            let clip = try SongClip(start: start, end: end, clip: self.clip)
+            request = RenderRequest(profile: profile, subject: subject, song: song, clip: clip, refresh: refresh, settings: settings, output: output)
+        } catch let error as UsageError {
+            reporter.fail(message: error.message, hint: error.hint, exitCode: error.exitCode)
+            throw ArgumentParser.ExitCode(error.exitCode)
+        }
+        let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
 
         if dryRun {
             try await reportingErrors {
@@ -71,8 +96,13 @@ struct RenderCommand: AsyncParsableCommand {
         } catch let error as ArgumentParser.ExitCode {
             throw error
         } catch {
+            // Ctrl-C before the stages started (while a link was being fetched): nothing was kept.
+            if task.isCancelled {
+                reporter.fail(message: "interrupted before any stage ran; nothing was kept", hint: "run the same command again", exitCode: ExitStatus.interrupted)
+                throw ArgumentParser.ExitCode(ExitStatus.interrupted)
+            }
             let farmError = error as? any FarmError
-            let code = Task.isCancelled ? ExitStatus.interrupted : farmError?.exitCode ?? ExitStatus.stageFailed
+            let code = farmError?.exitCode ?? ExitStatus.stageFailed
             reporter.fail(message: farmError?.message ?? "\(error)", hint: farmError?.hint, exitCode: code)
             throw ArgumentParser.ExitCode(code)
         }

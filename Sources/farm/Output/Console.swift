@@ -31,6 +31,18 @@ enum Console {
         return String(format: "%dm%02ds", whole / 60, whole % 60)
     }
 
+    /// `512 B`, `1.2 MiB`, `3.4 GiB`.
+    static func bytes(_ count: Int64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(count)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(count) B" : String(format: "%.1f ", value) + units[unit]
+    }
+
     /// Left-aligned columns with two spaces between them.
     static func table(_ rows: [[String]]) -> String {
         guard let width = rows.map(\.count).max() else { return "" }

@@ -25,6 +25,9 @@ final class RenderReporter: @unchecked Sendable {
     private var drawnLines = 0
     private var timer: (any DispatchSourceTimer)?
     private var spinner = 0
+    /// A download line drawn below nothing else yet (live mode, before the table starts).
+    private var downloadLineShown = false
+    private var lastDownloadEvent: [String: (at: Date, received: Int64)] = [:]
 
     init(mode: Mode) {
         self.mode = mode
@@ -59,6 +62,7 @@ final class RenderReporter: @unchecked Sendable {
     /// Reports an error that stopped the render before or outside the stages.
     func fail(message: String, hint: String?, exitCode: Int32) {
         queue.sync {
+            clearDownloadLine()
             stopLive()
             if mode == .json {
                 var line = JSONObject()
@@ -79,12 +83,34 @@ final class RenderReporter: @unchecked Sendable {
     // MARK: - On the queue
 
     private func apply(_ event: RenderEvent) {
+        if case .download(let stage, let received, let total) = event {
+            // At most ten a second per stage, always the last one, never the same twice.
+            let now = Date()
+            if let last = lastDownloadEvent[stage], last.received == received || (received != total && now.timeIntervalSince(last.at) < 0.1) {
+                return
+            }
+            lastDownloadEvent[stage] = (now, received)
+        }
         if mode == .json {
             Console.writeOutput(Self.json(event).compactString + "\n")
             return
         }
         switch event {
+        case .download(let stage, let received, let total):
+            guard mode == .live else { return }
+            var line = "\(stage): downloading \(Console.bytes(received))"
+            if let total, total > 0 {
+                line += " of \(Console.bytes(total))" + String(format: " (%.0f%%)", min(1, Double(received) / Double(total)) * 100)
+            }
+            Console.writeError("\r\u{1B}[2K" + line)
+            downloadLineShown = true
+            return
+        case .note(let stage, let message):
+            clearDownloadLine()
+            Console.printNote("\(stage): \(message)")
+            return
         case .started(let runID, let profile, let subject, let stages):
+            clearDownloadLine()
             rows = stages.map { Row(name: $0.name, implementation: $0.implementation) }
             header = "farm: profile \(profile) · subject \(subject) · run \(runID)"
             if mode == .live { startLive() } else { Console.writeError(header + "\n") }
@@ -107,6 +133,12 @@ final class RenderReporter: @unchecked Sendable {
             break
         }
         if mode == .live { redraw() }
+    }
+
+    private func clearDownloadLine() {
+        guard downloadLineShown else { return }
+        Console.writeError("\r\u{1B}[2K")
+        downloadLineShown = false
     }
 
     private func startLive() {
@@ -201,6 +233,16 @@ final class RenderReporter: @unchecked Sendable {
             line["event"] = "log"
             line["stage"] = .string(name)
             line["line"] = .string(text)
+        case .download(let name, let received, let total):
+            line["event"] = "download"
+            line["stage"] = .string(name)
+            line["received"] = .integer(received)
+            line["total"] = total.map(JSON.integer) ?? .null
+            line["fraction"] = total.flatMap { $0 > 0 ? .double(min(1, Double(received) / Double($0))) : nil } ?? .null
+        case .note(let name, let message):
+            line["event"] = "note"
+            line["stage"] = .string(name)
+            line["message"] = .string(message)
         case .finished(let summary):
             line["event"] = "finished"
             line["run"] = .string(summary.runID)
