@@ -115,11 +115,16 @@ actor RenderQueue {
 
     /// Ends render `id` with an error that stopped it before or outside its stages.
     private func record(_ id: String, _ error: any Error) async {
-        if Task.isCancelled, !cancelRequested.contains(id) { return }
+        if cancelRequested.remove(id) != nil {
+            _ = try? await store.updateQueueEntry(id: id, state: .cancelled, error: "cancelled")
+            finish(id, with: RenderEvent.failureJSON(message: "cancelled", hint: nil, exitCode: ExitStatus.interrupted))
+            return
+        }
+        // The server is stopping: the render stays `running`, to resume on the next start.
+        if Task.isCancelled { return }
         let farmError = error as? any FarmError
         let message = farmError?.message ?? "\(error)"
-        let state: QueueState = cancelRequested.remove(id) != nil ? .cancelled : .finished
-        _ = try? await store.updateQueueEntry(id: id, state: state, error: message, hint: farmError?.hint)
+        _ = try? await store.updateQueueEntry(id: id, state: .finished, error: message, hint: farmError?.hint)
         finish(id, with: RenderEvent.failureJSON(message: message, hint: farmError?.hint, exitCode: farmError?.exitCode ?? 1))
     }
 

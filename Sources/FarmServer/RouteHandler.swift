@@ -217,8 +217,8 @@ struct RouteHandler {
         }
         do {
             return try JSON.parse(String(buffer: buffer), source: "request body")
-        } catch let error as any FarmError {
-            throw StudioError(.badRequest, error.message, hint: "send a JSON object")
+        } catch {
+            throw StudioError(.badRequest, "the request body is not JSON: \(error)", hint: "send a JSON object")
         }
     }
 

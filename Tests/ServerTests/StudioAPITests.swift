@@ -88,6 +88,7 @@ import Testing
             let first = try await studio.submitOfflineRender(server, song: song)
             let second = try await studio.submitOfflineRender(server, song: song)
             _ = try await studio.waitFor(server, first, state: "running")
+            try await studio.waitForRun(server, first)
             #expect(try await studio.get(server, "/api/renders/\(second)").json()["state"] == "queued")
 
             let cancelled = try await studio.post(server, "/api/renders/\(second)/cancel")
@@ -114,9 +115,7 @@ import Testing
             let first = try await studio.submitOfflineRender(server, song: song)
             let second = try await studio.submitOfflineRender(server, song: song)
             _ = try await studio.waitFor(server, first, state: "running")
-            while try await studio.get(server, "/api/renders/\(first)").json()["run"]?.stringValue == nil {
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            try await studio.waitForRun(server, first)
             // Stopped (SIGTERM) while the first renders and the second waits.
             return (first, second)
         }

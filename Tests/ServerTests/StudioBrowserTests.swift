@@ -30,8 +30,8 @@ import SystemPackage
             let result = try await Subprocess.run(
                 .name("python3"), arguments: [Self.script.path, server.url.absoluteString, song.path, longSong.path, screenshot.path],
                 output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-            #expect(result.terminationStatus.isSuccess, "browser script failed: \(result.standardError ?? "")")
-            return result.standardOutput ?? ""
+            #expect(result.terminationStatus.isSuccess, "browser script failed: \(result.standardError)")
+            return result.standardOutput
         }
         let report = try #require(try JSON.parse(output, source: "browser report").objectValue)
         #expect(report["state"] == "succeeded", "\(output)")

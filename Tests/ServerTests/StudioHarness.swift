@@ -77,6 +77,20 @@ struct Studio {
     }
 }
 
+extension Studio {
+    /// Waits until render `id` has started its run (the run is recorded).
+    func waitForRun(_ server: FarmServe.Running, _ id: String) async throws {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while try await get(server, "/api/renders/\(id)").json()["run"]?.stringValue == nil {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("render \(id) never started")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
 extension HTTPResponse {
     var errorMessage: String? { (try? json())?["error"]?.stringValue }
     var hint: String? { (try? json())?["hint"]?.stringValue }
