@@ -70,8 +70,8 @@ enum StudioPage {
     body { max-width: 60rem; margin: 0 auto; padding: 1rem; }
     h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
     form { display: grid; gap: .6rem; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); align-items: end; }
-    label { display: grid; gap: .2rem; font-weight: 600; }
-    input, select, button { font: inherit; padding: .4rem; }
+    label { display: grid; gap: .2rem; font-weight: 600; min-width: 0; }
+    input, select, button { font: inherit; padding: .4rem; min-width: 0; max-width: 100%; }
     button { cursor: pointer; }
     .error { color: #a40000; white-space: pre-wrap; }
     .graph { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; list-style: none; padding: 0; }

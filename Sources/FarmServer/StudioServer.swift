@@ -2,6 +2,7 @@ import FarmKit
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -78,7 +79,12 @@ public struct StudioServer: Sendable {
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: QueueService(queue: queue)), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw UsageError("port \(configuration.port) on \(configuration.host) is already in use",
+                             hint: "stop what uses it, or choose another with --port (0 picks a free one)")
+        }
     }
 
     static func isLoopback(_ host: String) -> Bool {

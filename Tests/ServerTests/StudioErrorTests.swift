@@ -119,6 +119,17 @@ import Testing
         }
     }
 
+    @Test func aPortInUseIsAClearError() async throws {
+        let studio = try Studio()
+        defer { studio.remove() }
+        try await studio.serve { server in
+            let second = try await studio.farm.run(["serve", "--port", "\(server.url.port!)"], timeout: .seconds(30))
+            #expect(second.status == 2)
+            #expect(second.standardError.contains("is already in use"))
+            #expect(second.standardError.contains("hint: "))
+        }
+    }
+
     @Test func theReplicateTokenNeverReachesTheBrowser() async throws {
         let secret = "r8_studio_secret_never_shown_0123456789"
         let root = try TemporaryDirectory("farm-serve")
