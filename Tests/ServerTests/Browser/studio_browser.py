@@ -34,20 +34,25 @@ def main():
         driver.find_element(By.ID, "file").send_keys(song)
         driver.find_element(By.ID, "start").click()
         seen = {}
-        deadline = time.time() + 180
-        while time.time() < deadline:
+
+        def record_stages():
             for item in driver.find_elements(By.CSS_SELECTOR, "#stages li"):
                 try:
                     name = item.get_attribute("id")[len("stage-"):]
-                    seen.setdefault(name, [])
                     status = item.get_attribute("data-status")
-                    if not seen[name] or seen[name][-1] != status:
-                        seen[name].append(status)
                 except Exception:
-                    pass  # redrawn while read
+                    continue  # redrawn while read
+                history = seen.setdefault(name, [])
+                if not history or history[-1] != status:
+                    history.append(status)
+
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            record_stages()
             if driver.find_element(By.ID, "current-state").text in ("succeeded", "failed", "interrupted"):
                 break
             time.sleep(0.05)
+        record_stages()  # the states the finished render left
         result["state"] = driver.find_element(By.ID, "current-state").text
         result["stages"] = seen
         result["stage_text"] = {i.get_attribute("id"): i.text for i in driver.find_elements(By.CSS_SELECTOR, "#stages li")}
