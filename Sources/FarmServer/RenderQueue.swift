@@ -8,6 +8,9 @@ actor RenderQueue {
     let store: Store
     let service: RenderService
     private var logs: [String: EventLog] = [:]
+    /// Ended renders whose events are still kept, oldest first; older ones answer with their state.
+    private var ended: [String] = []
+    static let keptEndedLogs = 50
     private var current: (id: String, task: Task<RenderSummary?, Never>)?
     private var cancelRequested: Set<String> = []
     private var wakeUp: AsyncStream<Void>.Continuation?
@@ -27,8 +30,8 @@ actor RenderQueue {
         return entry
     }
 
-    /// The events of render `id` while this server knows them (nil after a restart for renders
-    /// that ended before it).
+    /// The events of render `id` while this server keeps them (nil for renders that ended before
+    /// it started, or long ago).
     func log(for id: String) -> EventLog? { logs[id] }
 
     /// Cancels a waiting or running render. False when it already ended.
@@ -133,5 +136,7 @@ actor RenderQueue {
         logs[id] = log
         log.append(event)
         log.close()
+        ended.append(id)
+        while ended.count > Self.keptEndedLogs { logs[ended.removeFirst()] = nil }
     }
 }
