@@ -76,7 +76,9 @@ let package = Package(
                 "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider", "FarmTestSupport",
                 "FakeReplicate",
             ]),
-        .testTarget(name: "ServerTests", dependencies: ["FarmKit", "FarmTestSupport"]),
+        .testTarget(
+            name: "ServerTests", dependencies: ["FarmKit", "FarmTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
+            exclude: ["Browser"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport", "FakeReplicate"]),
         // A local fake of the Replicate HTTP API (library for in-process use, executable for other
         // processes), with real media from the offline provider. Used by tests and benchmarks.
