@@ -32,6 +32,12 @@ final class EventLog: Sendable {
         for continuation in subscribers { continuation.finish() }
     }
 
+    /// The events from index `start` on that exist now, and whether the log has closed (for
+    /// clients that poll instead of streaming).
+    func events(from start: Int) -> (events: [JSON], closed: Bool) {
+        state.withLock { state in (Array(state.events.dropFirst(max(0, start))), state.closed) }
+    }
+
     /// Every event so far, then the live ones until the log closes.
     func subscribe() -> AsyncStream<JSON> {
         let (stream, continuation) = AsyncStream<JSON>.makeStream(bufferingPolicy: .unbounded)

@@ -207,7 +207,7 @@ enum OpenAPIDocument {
         },
         "/api/renders/{id}/events": {
           "get": {
-            "summary": "The render's events as server-sent events: the same JSON objects as farm render --json, from the first; ends after `finished`",
+            "summary": "The render's events: the same JSON objects as farm render --json, from the first. As server-sent events (ending after `finished`), or with ?from=N as one JSON page for clients that poll",
             "parameters": [
               {
                 "name": "id",
@@ -217,6 +217,16 @@ enum OpenAPIDocument {
                   "type": "string"
                 },
                 "description": "render id"
+              },
+              {
+                "name": "from",
+                "in": "query",
+                "required": false,
+                "schema": {
+                  "type": "integer",
+                  "minimum": 0
+                },
+                "description": "poll instead of streaming: the events from index N that exist now"
               }
             ],
             "responses": {
@@ -226,11 +236,37 @@ enum OpenAPIDocument {
                 },
                 "content": {
                   "application/json": {
-                    "schema": "text/event-stream"
+                    "schema": {
+                      "type": "object",
+                      "required": [
+                        "events",
+                        "next",
+                        "done"
+                      ],
+                      "properties": {
+                        "events": {
+                          "type": "array",
+                          "items": {
+                            "type": "object"
+                          }
+                        },
+                        "next": {
+                          "type": "integer",
+                          "description": "the from= of the next poll"
+                        },
+                        "done": {
+                          "type": "boolean",
+                          "description": "no more events will come"
+                        }
+                      }
+                    }
                   }
                 }
               },
               "404": {
+                "$ref": "#/components/responses/Error"
+              },
+              "400": {
                 "$ref": "#/components/responses/Error"
               }
             }

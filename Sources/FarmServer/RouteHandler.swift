@@ -182,18 +182,22 @@ struct RouteHandler {
     /// Server-sent events: every event of the render so far, then live ones, as `farm render --json` prints them.
     private func events(_ id: String) async throws -> Response {
         let found = try await entry(id)
+        let log = await responder.queue.log(for: id)
+        if let from = request.uri.queryParameters["from"] {
+            guard let start = Int(from), start >= 0 else {
+                throw StudioError(.badRequest, "from=\(from) is not an event index", hint: "use ?from=0, then the \"next\" of the last answer")
+            }
+            let waiting = found.state == .queued || found.state == .running
+            let (events, closed) = log?.events(from: start) ?? (waiting ? ([], false) : (start == 0 ? [Self.endedEvent(found)] : [], true))
+            return Reply.json(["events": .array(events), "next": .integer(Int64(start + events.count)), "done": .bool(closed)])
+        }
         let stream: AsyncStream<JSON>
-        if let log = await responder.queue.log(for: id) {
+        if let log {
             stream = log.subscribe()
         } else {
-            // Ended before this server started (or left waiting by a stopped one): its state only.
-            var line = JSONObject([("event", .string(found.state == .queued || found.state == .running ? "queued" : "finished"))])
-            line["status"] = .string(found.state == .cancelled ? "interrupted" : found.error == nil ? "succeeded" : "failed")
-            line["run"] = found.runID.map(JSON.string) ?? .null
-            line["error"] = found.error.map(JSON.string) ?? .null
-            line["hint"] = found.hint.map(JSON.string) ?? .null
+            let line = Self.endedEvent(found)
             stream = AsyncStream { continuation in
-                continuation.yield(.object(line))
+                continuation.yield(line)
                 continuation.finish()
             }
         }
@@ -206,6 +210,16 @@ struct RouteHandler {
             try await writer.finish(nil)
         }
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
+    }
+
+    /// The one event of a render whose events are no longer kept: its recorded state.
+    static func endedEvent(_ entry: QueueEntry) -> JSON {
+        var line = JSONObject([("event", .string(entry.state == .queued || entry.state == .running ? "queued" : "finished"))])
+        line["status"] = .string(entry.state == .cancelled ? "interrupted" : entry.error == nil ? "succeeded" : "failed")
+        line["run"] = entry.runID.map(JSON.string) ?? .null
+        line["error"] = entry.error.map(JSON.string) ?? .null
+        line["hint"] = entry.hint.map(JSON.string) ?? .null
+        return .object(line)
     }
 
     private func readJSON(limit: Int) async throws -> JSON {

@@ -24,6 +24,13 @@ import Testing
             #expect(entry["run"]?.stringValue == run)
             // A late subscriber gets the whole history again.
             #expect(try await studio.events(server, id).count == events.count)
+            // Polling instead of streaming: pages of the same events.
+            let page = try await studio.get(server, "/api/renders/\(id)/events?from=2").json()
+            #expect(page["events"]?.arrayValue?.count == events.count - 2)
+            #expect(page["next"]?.intValue == events.count)
+            #expect(page["done"] == .bool(true))
+            let badPage = try await studio.get(server, "/api/renders/\(id)/events?from=-1")
+            #expect(badPage.status == 400 && badPage.hint != nil)
 
             let detail = try await studio.get(server, "/api/runs/\(run)").json()
             #expect(detail["status"] == "succeeded")

@@ -41,10 +41,19 @@ struct RenderCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line (events); the last line is the run's summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Render on a running farm serve (its printed address) instead of here.", valueName: "url"))
+    var server: String?
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
         let request = RenderRequest(profile: profile, subject: subject, song: song, settings: settings, output: output)
+        if let server, !dryRun {
+            var remote: RemoteRender?
+            try await reportingErrors { remote = try RemoteRender(server: server) }
+            try await reportingErrors { try await remote?.perform(request, json: json) }
+            return
+        }
         let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
         let reporter = RenderReporter(mode: json ? .json : Console.isTerminal ? .live : .plain)
 
