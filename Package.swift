@@ -38,6 +38,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]),
+        // `farm serve`: the local web studio and its JSON API over FarmKit's services.
+        .target(
+            name: "FarmServer",
+            dependencies: [
+                "FarmKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
         .target(name: "FFmpegProvider", dependencies: ["FarmKit"], path: "Plugins/FFmpeg"),
         .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
         .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
@@ -50,7 +62,7 @@ let package = Package(
         .executableTarget(
             name: "farm",
             dependencies: [
-                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider",
+                "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider", "FarmServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .target(
@@ -64,6 +76,9 @@ let package = Package(
                 "FarmKit", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider", "FarmTestSupport",
                 "FakeReplicate",
             ]),
+        .testTarget(
+            name: "ServerTests", dependencies: ["FarmKit", "FarmTestSupport", .product(name: "Subprocess", package: "swift-subprocess")],
+            exclude: ["Browser"]),
         .testTarget(name: "EndToEndTests", dependencies: ["FarmKit", "FarmTestSupport", "FakeReplicate"]),
         // A local fake of the Replicate HTTP API (library for in-process use, executable for other
         // processes), with real media from the offline provider. Used by tests and benchmarks.

@@ -24,7 +24,7 @@ struct Farm: AsyncParsableCommand {
         version: version,
         subcommands: [
             RenderCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, PluginsCommand.self,
-            RunsCommand.self, CacheCommand.self, DoctorCommand.self,
+            RunsCommand.self, CacheCommand.self, DoctorCommand.self, ServeCommand.self,
         ])
 
     /// The standard entry point, except that command-line mistakes read `error: …` / `hint: …` and

@@ -98,6 +98,22 @@ enum StoreSchema {
                 CREATE INDEX fetched_sources_digest ON fetched_sources(digest);
                 """)
         }
+        migrator.registerMigration("v4-queue") { db in
+            // Renders waiting for `farm serve`, in order; `run_id` once one has started.
+            try db.execute(sql: """
+                CREATE TABLE queue (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    request TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    run_id TEXT,
+                    created_at REAL NOT NULL,
+                    finished_at REAL,
+                    error TEXT,
+                    hint TEXT
+                );
+                CREATE INDEX queue_created_at ON queue(created_at);
+                """)
+        }
         return migrator
     }
 }

@@ -59,6 +59,9 @@ struct RenderCommand: AsyncParsableCommand {
     @Flag(help: "Print one JSON object per line (events); the last line is the run's summary.")
     var json = false
 
+    @Option(help: ArgumentHelp("Render on a running farm serve (its printed address) instead of here.", valueName: "url"))
+    var server: String?
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
@@ -70,6 +73,17 @@ struct RenderCommand: AsyncParsableCommand {
         } catch let error as UsageError {
             reporter.fail(message: error.message, hint: error.hint, exitCode: error.exitCode)
             throw ArgumentParser.ExitCode(error.exitCode)
+        }
+        if let server, !dryRun {
+            guard request.clip == SongClip(), !request.refresh else {
+                reporter.fail(message: "--start, --end, --clip and --refresh are not passed to a studio yet",
+                              hint: "render the part here without --server, or trim the song first", exitCode: ExitStatus.badInput)
+                throw ArgumentParser.ExitCode(ExitStatus.badInput)
+            }
+            var remote: RemoteRender?
+            try await reportingErrors { remote = try RemoteRender(server: server) }
+            try await reportingErrors { try await remote?.perform(request, json: json) }
+            return
         }
         let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
 

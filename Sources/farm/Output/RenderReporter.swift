@@ -65,15 +65,7 @@ final class RenderReporter: @unchecked Sendable {
             clearDownloadLine()
             stopLive()
             if mode == .json {
-                var line = JSONObject()
-                line["event"] = "finished"
-                line["status"] = exitCode == ExitStatus.interrupted ? "interrupted" : "failed"
-                line["output"] = .null
-                line["error"] = .string(message)
-                line["hint"] = hint.map(JSON.string) ?? .null
-                line["exit_code"] = .integer(Int64(exitCode))
-                line["stages"] = .object(JSONObject())
-                Console.writeOutput(JSON.object(line).compactString + "\n")
+                Console.writeOutput(RenderEvent.failureJSON(message: message, hint: hint, exitCode: exitCode).compactString + "\n")
             } else {
                 Console.printError(message, hint: hint)
             }
@@ -92,7 +84,7 @@ final class RenderReporter: @unchecked Sendable {
             lastDownloadEvent[stage] = (now, received)
         }
         if mode == .json {
-            Console.writeOutput(Self.json(event).compactString + "\n")
+            Console.writeOutput(event.json.compactString + "\n")
             return
         }
         switch event {
@@ -207,67 +199,5 @@ final class RenderReporter: @unchecked Sendable {
             footer += String(format: " · estimated Replicate cost $%.3f (an estimate; cached stages cost nothing again)", cost)
         }
         return "\n" + Console.table(rows) + footer + "\n"
-    }
-
-    static func json(_ event: RenderEvent) -> JSON {
-        var line = JSONObject()
-        switch event {
-        case .started(let runID, let profile, let subject, let stages):
-            line["event"] = "started"
-            line["run"] = .string(runID)
-            line["profile"] = .string(profile)
-            line["subject"] = .string(subject)
-            line["stages"] = .array(stages.map { ["name": .string($0.name), "implementation": .string($0.implementation), "provider": .string($0.provider)] })
-        case .stage(let name, let status, let seconds, let error):
-            line["event"] = "stage"
-            line["stage"] = .string(name)
-            line["status"] = .string(status.rawValue)
-            line["seconds"] = seconds.map(JSON.double)
-            line["error"] = error.map(JSON.string)
-        case .progress(let name, let fraction, let message):
-            line["event"] = "progress"
-            line["stage"] = .string(name)
-            line["fraction"] = fraction.map(JSON.double) ?? .null
-            line["message"] = .string(message)
-        case .log(let name, let text):
-            line["event"] = "log"
-            line["stage"] = .string(name)
-            line["line"] = .string(text)
-        case .download(let name, let received, let total):
-            line["event"] = "download"
-            line["stage"] = .string(name)
-            line["received"] = .integer(received)
-            line["total"] = total.map(JSON.integer) ?? .null
-            line["fraction"] = total.flatMap { $0 > 0 ? .double(min(1, Double(received) / Double($0))) : nil } ?? .null
-        case .note(let name, let message):
-            line["event"] = "note"
-            line["stage"] = .string(name)
-            line["message"] = .string(message)
-        case .finished(let summary):
-            line["event"] = "finished"
-            line["run"] = .string(summary.runID)
-            line["status"] = .string(summary.status.rawValue)
-            line["output"] = summary.output.map(JSON.string) ?? .null
-            line["seconds"] = .double(summary.seconds)
-            var stages = JSONObject()
-            for stage in summary.stages {
-                var entry: JSONObject = JSONObject([("status", .string(stage.status.rawValue)), ("cached", .bool(stage.cached)),
-                                                    ("seconds", .double(stage.seconds)), ("provider", .string(stage.provider))])
-                entry["error"] = stage.error.map(JSON.string)
-                entry["hint"] = stage.hint.map(JSON.string)
-                entry["predict_time"] = stage.metadata["predict_time"]
-                entry["estimated_cost_usd"] = stage.metadata["estimated_cost_usd"]
-                entry["prediction"] = stage.metadata["prediction"]
-                stages[stage.name] = .object(entry)
-            }
-            line["stages"] = .object(stages)
-            if let failed = summary.stages.first(where: { $0.status == .failed }) {
-                line["error"] = .string("stage \(failed.name) failed: \(failed.error ?? "unknown error")")
-                line["hint"] = failed.hint.map(JSON.string)
-            }
-            line["estimated_cost_usd"] = summary.estimatedCost.map(JSON.double)
-            line["exit_code"] = .integer(Int64(summary.exitCode))
-        }
-        return .object(line)
     }
 }
