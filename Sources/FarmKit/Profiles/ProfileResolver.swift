@@ -13,6 +13,8 @@ public struct ProfileResolver: Sendable {
         public var parameters: [ParameterOverride]
         /// Input name (`song`) → value, routed by the profile's `inputs` to a stage parameter.
         public var inputs: [String: String]
+        /// Inputs whose values are not strings (a list of voice recordings), routed the same way.
+        public var inputValues: [String: JSON] = [:]
         /// Leave required parameters unset instead of failing (for showing a profile without a song).
         public var allowsMissingParameters: Bool
 
@@ -35,7 +37,8 @@ public struct ProfileResolver: Sendable {
         })
 
         // Named inputs (`--song`) → the stage parameters the profile routes them to.
-        for (input, value) in overrides.inputs.sorted(by: { $0.key < $1.key }) {
+        let inputs = overrides.inputs.mapValues(JSON.string).merging(overrides.inputValues) { _, value in value }
+        for (input, value) in inputs.sorted(by: { $0.key < $1.key }) {
             guard let target = profile.inputs[input] else {
                 throw ProfileError(file: profile.file, field: "inputs", "the profile takes no input \"\(input)\"",
                                    hint: "add \"inputs\": {\"\(input)\": \"STAGE.PARAM\"} to the profile")
@@ -44,7 +47,7 @@ public struct ProfileResolver: Sendable {
             guard implementations[stage]!.parameter(named: parameter) != nil else {
                 throw ProfileError(file: profile.file, field: "inputs.\(input)", "stage \"\(stage)\" has no parameter \"\(parameter)\"")
             }
-            parameters[stage]!.params[parameter] = .string(value)
+            parameters[stage]!.params[parameter] = value
         }
 
         for override in overrides.parameters {

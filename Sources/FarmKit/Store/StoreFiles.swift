@@ -10,10 +10,10 @@ import Foundation
 
 /// Runs blocking file work (hashing, copying, walking folders) on a dedicated queue, so it never
 /// occupies a thread of Swift's cooperative pool.
-enum BlockingIO {
+public enum BlockingIO {
     private static let queue = DispatchQueue(label: "farm.store.io", qos: .utility, attributes: .concurrent)
 
-    static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             queue.async { continuation.resume(with: Result { try work() }) }
         }
