@@ -1,0 +1,84 @@
+import FakeReplicate
+import FarmKit
+import FarmTestSupport
+import Foundation
+import Testing
+
+/// `farm train --profile train-vivid` against the fake Replicate server, then renders with the subject.
+@Suite(.serialized) struct VividTrainEndToEndTests {
+    static let train = ["train", "--profile", "train-vivid", "--subject", "carol", "--trigger", "CAROLTOK",
+                        "--voice", "talk.wav", "--voice", "sing.wav", "--photos", "photos", "--json"]
+
+    @Test func trainVividThenRenderVividWithTheSubject() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+
+        let trained = try await sandbox.farm.run(Self.train)
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        #expect(try trained.stageStatuses() == ["dataset": "succeeded", "voice": "succeeded", "photos": "succeeded", "image": "succeeded"])
+
+        let ledger = vivid.server.ledger()
+        // The voice: one train-rvc-model prediction with the profile's settings and the dataset zip.
+        let rvc = try #require(ledger.predictions(of: "replicate/train-rvc-model").first)
+        #expect(ledger.predictions(of: "replicate/train-rvc-model").count == 1)
+        #expect(rvc.input["epoch"] == 80 && rvc.input["sample_rate"] == "48k" && rvc.input["version"] == "v2")
+        #expect(rvc.input["f0method"] == "rmvpe_gpu" && rvc.input["batch_size"] == "7")
+        // The image: the destination model made once, one fast-flux-trainer training into it.
+        #expect(ledger.requests("POST /v1/models") == 1)
+        #expect(ledger.trainings.count == 1)
+        let flux = try #require(ledger.trainings.first)
+        #expect(flux.model == "replicate/fast-flux-trainer")
+        #expect(flux.destination == "farm-test/carol-flux")
+        #expect(flux.input["trigger_word"] == "CAROLTOK" && flux.input["lora_type"] == "subject")
+
+        let subject = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/carol.json"), encoding: .utf8), source: "carol.json")
+        let slug = try #require(subject["slug"]?.stringValue)
+        #expect(subject["image_model"]?.stringValue?.hasPrefix("farm-test/carol-flux:") == true)
+        let voiceURL = try #require(subject["voice_model"]?.stringValue)
+        #expect(voiceURL.hasSuffix("/\(slug).zip"))
+        #expect(subject["voice_model_expires"]?.stringValue != nil)
+        #expect(subject["training"]?["voice"]?["epoch"] == 80)
+        #expect(subject["training"]?["image"]?["training"]?.stringValue == flux.id)
+
+        // The uploaded dataset is the dataset/<slug>/split_<i>.wav zip.
+        let zips = try zipArtifacts(in: sandbox.farm.home)
+        let dataset = try #require(zips.first { $0.value.contains { $0.hasPrefix("dataset/") } })
+        #expect(dataset.value == (0..<dataset.value.count).map { "dataset/\(slug)/split_\($0).wav" })
+        #expect(ledger.files.contains { $0.sha256 == dataset.key })
+        let voiceDigest = try #require(subject["voice_zip_sha256"]?.stringValue)
+        #expect(zips[voiceDigest]?.contains("\(slug).pth") == true)
+
+        // Rendering with the subject: both RVC calls use the recorded voice URL, the still the new LoRA.
+        let song = try await TestMedia.mp3(seconds: 3, to: sandbox.file("song.mp3"))
+        let render = try await sandbox.farm.run(["render", "--profile", "vivid", "--subject", "carol", "--song", song.path, "--out", "carol.mp4"])
+        #expect(render.status == 0, "stderr: \(render.standardError)")
+        let covers = vivid.server.ledger().predictions(of: "zsxkib/realistic-voice-cloning")
+        #expect(covers.count == 2)
+        #expect(covers.allSatisfy { $0.input["custom_rvc_model_download_url"]?.stringValue == voiceURL })
+        let version = try #require(subject["image_model"]?.stringValue?.split(separator: ":").last)
+        #expect(vivid.server.ledger().predictions.contains { $0.model == "farm-test/carol-flux" && $0.version == String(version) })
+    }
+
+    @Test func aTrainingKilledWhileRunningResumesWithoutPayingTwice() async throws {
+        // Trainers take 5 + 120…600 s at full scale: a few seconds here, long enough to be killed mid-way.
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.02 }
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+
+        let killed = try await sandbox.farm.run(Self.train, killWhen: { $0.contains("training ") && $0.contains(" started") })
+        #expect(killed.status != 0)
+        let runID = try #require(try killed.jsonLines().first?["run"]?.stringValue)
+        #expect(vivid.server.ledger().trainings.count == 1)
+
+        let resumed = try await sandbox.farm.run(["runs", "resume", runID, "--json"])
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.trainings.count == 1, "the training was started again")
+        #expect(ledger.predictions(of: "replicate/train-rvc-model").count == 1)
+        #expect(ledger.requests("POST /v1/models") == 1)
+        #expect(FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
+    }
+}
