@@ -56,6 +56,7 @@ struct RVCTrainingStage: ReplicateStage {
             subject["voice_model_expires"] = .string(Date().addingTimeInterval(Self.outputRetention - 60).formatted(.iso8601))
         }
         var metadata = result.metadata(pricing: pricing)
+        if let pth = names.first(where: { $0.hasSuffix(".pth") }) { metadata["slug"] = .string(String((pth as NSString).lastPathComponent.dropLast(4))) }
         metadata["subject"] = .object(subject)
         metadata["training"] = .object(training)
         return StageResult(outputs: ["voice_model": zip], metadata: metadata)

@@ -17,7 +17,7 @@ import Testing
 
         let trained = try await sandbox.farm.run(Self.train)
         #expect(trained.status == 0, "stderr: \(trained.standardError)")
-        #expect(try trained.stageStatuses() == ["dataset": "succeeded", "voice": "succeeded", "photos": "succeeded", "image": "succeeded"])
+        #expect(try trained.stageStatuses() == ["dataset": "succeeded", "voice": "succeeded", "publish": "succeeded", "photos": "succeeded", "image": "succeeded"])
 
         let ledger = vivid.server.ledger()
         // The voice: one train-rvc-model prediction with the profile's settings and the dataset zip.
@@ -80,5 +80,67 @@ import Testing
         #expect(ledger.predictions(of: "replicate/train-rvc-model").count == 1)
         #expect(ledger.requests("POST /v1/models") == 1)
         #expect(FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
+    }
+
+    @Test func theVoiceModelIsPublishedToAnS3BucketOrLater() async throws {
+        guard await MotoS3Server.isInstalled else {
+            Issue.record("moto's S3 server is not installed: run scripts/setup (pip install 'moto[server]')")
+            return
+        }
+        let moto = try await MotoS3Server()
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop(); await moto.stop() } }
+        try await moto.createBucket("voices")
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+        let secret = "s3cr3tKeyQ8wZpLm7Rt"
+        var withBucket = sandbox.farm
+        withBucket.environment.merge(["FARM_S3_BUCKET": "voices", "FARM_S3_ENDPOINT": moto.endpoint.absoluteString, "FARM_S3_REGION": "us-east-1",
+                                      "AWS_ACCESS_KEY_ID": "AKIAFARMTEST", "AWS_SECRET_ACCESS_KEY": secret]) { _, new in new }
+
+        // A bucket that refuses the upload: the publish stage fails, the rest is kept, no subject.
+        var refusing = withBucket
+        refusing.environment["FARM_S3_BUCKET"] = "no-such-bucket"
+        let refused = try await refusing.run(Self.train)
+        #expect(refused.status == 1)
+        #expect(try refused.stageStatuses()["publish"] == "failed")
+        #expect(refused.standardOutput.contains("the bucket no-such-bucket refused the upload"))
+        #expect(!refused.standardError.contains(secret) && !refused.standardOutput.contains(secret))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
+
+        // With a bucket: the zip is a public object <prefix><slug>.zip and the subject records its URL.
+        let published = try await withBucket.run(Self.train)
+        #expect(published.status == 0, "stderr: \(published.standardError)")
+        #expect(try published.stageStatuses()["voice"] == "cached")
+        #expect(vivid.server.ledger().predictions(of: "replicate/train-rvc-model").count == 1)
+        let subject = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/carol.json"), encoding: .utf8), source: "carol.json")
+        let slug = try #require(subject["slug"]?.stringValue)
+        let url = try #require(subject["voice_model"]?.stringValue)
+        #expect(url == moto.endpoint.absoluteString + "/voices/farm/voices/\(slug).zip")
+        #expect(subject["voice_model_expires"] == nil)
+        let served = try await HTTPClient().send(HTTPRequest(url: URL(string: url)!))
+        #expect(served.status == 200)
+        let digest = try #require(subject["voice_zip_sha256"]?.stringValue)
+        #expect(SHA256.hex(served.body) == digest)
+
+        // A render checks the URL and sends it to both RVC calls.
+        let song = try await TestMedia.mp3(seconds: 3, to: sandbox.file("song.mp3"))
+        _ = try await withBucket.run(["render", "--profile", "vivid", "--subject", "carol", "--song", song.path, "--out", "carol.mp4"])
+        let covers = vivid.server.ledger().predictions(of: "zsxkib/realistic-voice-cloning")
+        #expect(!covers.isEmpty && covers.allSatisfy { $0.input["custom_rvc_model_download_url"]?.stringValue == url })
+
+        // Trained without a bucket, published later with farm subjects publish.
+        let later = try await sandbox.farm.run(Self.train.map { $0 == "carol" ? "dave" : $0 == "CAROLTOK" ? "DAVETOK" : $0 })
+        #expect(later.status == 0, "stderr: \(later.standardError)")
+        #expect(later.standardError.contains("farm subjects publish dave"))
+        let unpublished = try await sandbox.farm.run(["subjects", "publish", "dave"])
+        #expect(unpublished.status == 2 && unpublished.standardError.contains("no bucket is configured"))
+        let publish = try await withBucket.run(["subjects", "publish", "dave"])
+        #expect(publish.status == 0, "stderr: \(publish.standardError)")
+        let dave = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/dave.json"), encoding: .utf8), source: "dave.json")
+        let daveSlug = try #require(dave["slug"]?.stringValue)
+        #expect(dave["voice_model"]?.stringValue == moto.endpoint.absoluteString + "/voices/farm/voices/\(daveSlug).zip")
+        #expect(dave["voice_model_expires"] == nil)
+        #expect(!publish.standardOutput.contains(secret) && !publish.standardError.contains(secret))
     }
 }

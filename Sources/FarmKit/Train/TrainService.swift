@@ -152,8 +152,10 @@ public struct TrainService: Sendable {
             guard let outcome = outcomes[node.name] else { continue }
             if let fields = outcome.metadata["subject"]?.objectValue {
                 if let value = fields["image_model"]?.stringValue { subject.imageModel = value }
-                if let value = fields["voice_model"]?.stringValue { subject.voiceModel = value }
-                if let value = fields["voice_model_expires"]?.stringValue { subject.voiceModelExpires = value }
+                if let value = fields["voice_model"]?.stringValue {
+                    subject.voiceModel = value
+                    subject.voiceModelExpires = fields["voice_model_expires"]?.stringValue
+                }
             }
             if let voiceZip = outcome.outputs["voice_model"] { subject.voiceZip = voiceZip.digest }
             if var facts = outcome.metadata["training"]?.objectValue {

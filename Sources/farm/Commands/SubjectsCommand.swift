@@ -7,7 +7,7 @@ struct SubjectsCommand: AsyncParsableCommand {
         commandName: "subjects",
         abstract: "Record and inspect subjects: a person's trigger word, image model and voice model.",
         discussion: "Subjects are plain JSON files in $FARM_HOME/subjects; `demo` is built in.",
-        subcommands: [List.self, Show.self, Add.self, Remove.self])
+        subcommands: [List.self, Show.self, Add.self, Remove.self, Publish.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the subjects.")
@@ -87,6 +87,31 @@ struct SubjectsCommand: AsyncParsableCommand {
             try await reportingErrors {
                 try SubjectCatalog(home: store.homeURL).remove(named: name)
                 print("removed subject \(name)")
+            }
+        }
+    }
+
+    struct Publish: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Publish a trained subject's voice model to the configured S3-compatible bucket.",
+            discussion: """
+                The RVC model downloads the voice zip itself, without credentials, from a plain URL named \
+                <slug>.zip; farm puts it there as a public object and records the URL. Configure the bucket \
+                with FARM_S3_BUCKET, FARM_S3_ENDPOINT, FARM_S3_REGION, FARM_S3_PREFIX, FARM_S3_PUBLIC_URL, \
+                FARM_S3_ACL and AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (see the README).
+
+                Example: FARM_S3_BUCKET=voices farm subjects publish alice
+                """)
+        @Argument(help: "The subject's name.") var name: String
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                guard let bucket = try S3Bucket.fromEnvironment() else {
+                    throw UsageError("no bucket is configured to publish to", hint: S3Bucket.setupHint)
+                }
+                let subject = try await VoicePublisher(home: store.homeURL, bucket: bucket).publish(subject: name)
+                print("published the voice model of \(name): \(subject.voiceModel ?? "")")
             }
         }
     }
