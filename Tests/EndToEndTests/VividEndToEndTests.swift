@@ -112,11 +112,11 @@ struct VividSandbox {
         #expect(isolated.input["custom_rvc_model_download_url"]?.stringValue == vivid.voiceURL.absoluteString)
         #expect(isolated.input["pitch_change"] == "male-to-female")
 
-        // The portrait and both covers run at the same time.
+        // The portrait and both covers are all asked for before any of them is done.
         let parallel = ledger.predictions.filter { $0.model != "zsxkib/sonic" }
-        let latestStart = parallel.compactMap(\.startedAt).max()!
+        let latestCreate = parallel.map(\.createdAt).max()!
         let earliestEnd = parallel.compactMap(\.completedAt).min()!
-        #expect(latestStart < earliestEnd, "portrait and covers did not overlap: \(parallel.map { ($0.model, $0.startedAt!, $0.completedAt!) })")
+        #expect(latestCreate < earliestEnd, "portrait and covers did not overlap: \(parallel.map { ($0.model, $0.createdAt, $0.completedAt!) })")
         let sonic = try #require(ledger.predictions(of: "zsxkib/sonic").first)
         #expect(sonic.input["seed"] == 42)
 

@@ -205,7 +205,7 @@ import Testing
         let cancelled = ContinuousClock.now
         task.cancel()
         let result = await task.result
-        #expect(ContinuousClock.now - cancelled < .seconds(1))
+        #expect(ContinuousClock.now - cancelled < .seconds(5), "the answer takes 10 s otherwise")
         #expect(throws: CancellationError.self) { try result.get() }
     }
 

@@ -161,6 +161,6 @@ struct MediaFFmpegTests {
             guard case MediaError.timedOut("ffmpeg", 0.5) = error else { return false }
             return (error as? MediaError)?.hint?.contains("timeout_seconds") == true
         }
-        #expect(ContinuousClock.now - start < .seconds(10), "the source never ends by itself")
+        #expect(ContinuousClock.now - start < .seconds(60), "the source never ends by itself")
     }
 }

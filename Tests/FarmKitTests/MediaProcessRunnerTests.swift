@@ -75,7 +75,7 @@ struct MediaProcessRunnerTests {
     @Test func cancellationKillsTheChild() async throws {
         let marker = Self.uniqueSleep()
         let task = Task { try await ProcessRunner.run("sleep", [marker]) }
-        let pid = try await ProcessTable.waitFor { ProcessTable.pids("sleep", [marker]).first }
+        let pid = try await ProcessTable.waitFor(timeout: .seconds(30)) { ProcessTable.pids("sleep", [marker]).first }
         let child = try #require(pid)
         let cancelled = ContinuousClock.now
         task.cancel()

