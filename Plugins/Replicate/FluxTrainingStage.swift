@@ -48,7 +48,7 @@ struct FluxTrainingStage: ReplicateStage {
 
     func run(_ request: StageRequest, in context: StageContext) async throws -> StageResult {
         var trainer = try model(request.parameters)
-        if trainer.version == nil { trainer = try await client.runnable(trainer) }
+        if trainer.version == nil { trainer = try await client.latestVersion(of: trainer) }
         var input = input(request.parameters)
         input["input_images"] = .string(try await InputFiles(client: client).url(for: try request.input("images"), in: context))
 

@@ -38,6 +38,14 @@ extension ReplicateClient {
         }
     }
 
+    /// `model` pinned to its latest version (trainings are started on a version, official models too).
+    public func latestVersion(of model: ModelReference) async throws -> ModelReference {
+        guard let id = try await call("GET", "models/\(model.owner)/\(model.name)", what: "model \(model)")["latest_version"]?["id"]?.stringValue else {
+            throw ReplicateError("model \(model) has no version to train with", hint: "name a version: owner/name:VERSION", isBadInput: true)
+        }
+        return ModelReference(owner: model.owner, name: model.name, version: id)
+    }
+
     /// Starts a training of `trainer` (a version) into `destination`.
     public func createTraining(_ trainer: ModelReference, destination: String, input: JSONObject) async throws -> Prediction {
         guard let version = trainer.version else {

@@ -70,6 +70,30 @@ func zipArtifacts(in home: URL) throws -> [String: [String]] {
         #expect(try again.stageStatuses() == ["dataset": "cached", "voice": "cached", "photos": "cached", "image": "cached"])
     }
 
+    @Test func aSubjectExportedAndImportedElsewhereKeepsItsVoiceZip() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try await Self.inputs(in: sandbox)
+        let trained = try await sandbox.farm.run(
+            ["train", "--profile", "train-offline", "--subject", "alice", "--voice", "talk.wav", "--voice", "sing.wav", "--photos", "photos"])
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        let exported = try await sandbox.farm.run(["subjects", "export", "alice", "--out", "alice.subject.zip"])
+        #expect(exported.status == 0, "stderr: \(exported.standardError)")
+
+        let other = try Sandbox()
+        defer { other.remove() }
+        try FileManager.default.copyItem(at: sandbox.file("alice.subject.zip"), to: other.file("alice.subject.zip"))
+        let imported = try await other.farm.run(["subjects", "import", "alice.subject.zip"])
+        #expect(imported.status == 0, "stderr: \(imported.standardError)")
+        let original = try String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/alice.json"), encoding: .utf8)
+        #expect(try String(contentsOf: other.farm.home.appendingPathComponent("subjects/alice.json"), encoding: .utf8) == original)
+        let digest = try #require(try JSON.parse(original, source: "alice.json")["voice_zip_sha256"]?.stringValue)
+        #expect(try zipArtifacts(in: other.farm.home)[digest] != nil)
+        // Importing twice needs --force.
+        let again = try await other.farm.run(["subjects", "import", "alice.subject.zip"])
+        #expect(again.status == 2 && again.standardError.contains("already exists"))
+    }
+
     @Test func photoOnItsSideIsTurnedUpright() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }

@@ -143,4 +143,23 @@ import Testing
         #expect(dave["voice_model_expires"] == nil)
         #expect(!publish.standardOutput.contains(secret) && !publish.standardError.contains(secret))
     }
+
+    @Test func fluxProTrainerGivesAFinetuneThatVividProRenders() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+        let trained = try await sandbox.farm.run(
+            Self.train.filter { $0 != "--json" } + ["--set", "image.model=black-forest-labs/flux-pro-trainer", "--voice-url", vivid.voiceURL.absoluteString])
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        #expect(trained.standardOutput.contains("render with: farm render --profile vivid-pro --subject carol --song FILE"))
+        let training = try #require(vivid.server.ledger().trainings.first)
+        #expect(training.model == "black-forest-labs/flux-pro-trainer" && training.input["mode"] == "character")
+        let subject = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/carol.json"), encoding: .utf8), source: "carol.json")
+        #expect(subject["voice_model"]?.stringValue == vivid.voiceURL.absoluteString)
+        let song = try await TestMedia.mp3(seconds: 3, to: sandbox.file("song.mp3"))
+        let render = try await sandbox.farm.run(["render", "--profile", "vivid-pro", "--subject", "carol", "--song", song.path, "--out", "carol.mp4"])
+        #expect(render.status == 0, "stderr: \(render.standardError)")
+        #expect(vivid.server.ledger().predictions(of: "black-forest-labs/flux-pro-finetuned").first?.input["finetune_id"] == subject["image_model"])
+    }
 }

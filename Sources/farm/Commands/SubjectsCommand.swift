@@ -7,7 +7,7 @@ struct SubjectsCommand: AsyncParsableCommand {
         commandName: "subjects",
         abstract: "Record and inspect subjects: a person's trigger word, image model and voice model.",
         discussion: "Subjects are plain JSON files in $FARM_HOME/subjects; `demo` is built in.",
-        subcommands: [List.self, Show.self, Add.self, Remove.self, Publish.self])
+        subcommands: [List.self, Show.self, Add.self, Remove.self, Publish.self, Export.self, Import.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the subjects.")
@@ -112,6 +112,39 @@ struct SubjectsCommand: AsyncParsableCommand {
                 }
                 let subject = try await VoicePublisher(home: store.homeURL, bucket: bucket).publish(subject: name)
                 print("published the voice model of \(name): \(subject.voiceModel ?? "")")
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write a subject and its voice model zip to one file.",
+            discussion: "Example: farm subjects export alice --out alice.subject.zip")
+        @Argument(help: "The subject's name.") var name: String
+        @Option(name: .customLong("out"), help: ArgumentHelp("The file to write (default NAME.subject.zip).", valueName: "path")) var output: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let destination = URL(fileURLWithPath: output ?? "\(name).subject.zip")
+                try await SubjectArchive(home: store.homeURL).export(name, to: destination)
+                print(destination.path)
+            }
+        }
+    }
+
+    struct Import: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record a subject from a file made by farm subjects export.",
+            discussion: "Example: farm subjects import alice.subject.zip")
+        @Argument(help: "The exported subject file.") var file: String
+        @Flag(help: "Replace a subject of the same name.") var force = false
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            try await reportingErrors {
+                let subject = try await SubjectArchive(home: store.homeURL).importSubject(from: URL(fileURLWithPath: file), replacing: force)
+                print("imported subject \(subject.name); render with: farm render --profile vivid --subject \(subject.name) --song FILE")
             }
         }
     }
