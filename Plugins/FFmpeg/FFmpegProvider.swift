@@ -9,6 +9,6 @@ public struct FFmpegProvider: StageProvider {
     public init() {}
 
     public func stages() -> [any RenderStage] {
-        [NormalizeStage(), MuxStage(), ConcatStage()]
+        [NormalizeStage(), MuxStage(), ConcatStage(), VoiceDatasetStage(), PhotoSetStage()]
     }
 }

@@ -10,6 +10,6 @@ public struct OfflineProvider: StageProvider {
     public init() {}
 
     public func stages() -> [any RenderStage] {
-        [OfflineImageStage(), OfflineVoiceStage(), OfflineFaceStage()]
+        [OfflineImageStage(), OfflineVoiceStage(), OfflineFaceStage(), OfflineVoiceTrainerStage(), OfflineImageTrainerStage()]
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 /// so a lost response never pays twice.
 public final class ReplicateClient: Sendable {
     public let configuration: ReplicateConfiguration
-    private let http: HTTPClient
+    let http: HTTPClient
     private let facts = Mutex<[String: ModelFacts]>([:])
     private let uploadsInFlight = Mutex<[String: Task<String, any Error>]>([:])
 
@@ -189,12 +189,12 @@ public final class ReplicateClient: Sendable {
 
     // MARK: Plumbing
 
-    private func call(_ method: String, _ path: String, what: String) async throws -> JSON {
+    func call(_ method: String, _ path: String, what: String) async throws -> JSON {
         let request = try makeRequest(method, path, body: .none, timeout: .seconds(60))
         return try decode(try await http.send(request, retrying: .idempotent), what: what)
     }
 
-    private func makeRequest(_ method: String, _ path: String, body: HTTPBody, timeout: Duration) throws -> HTTPRequest {
+    func makeRequest(_ method: String, _ path: String, body: HTTPBody, timeout: Duration) throws -> HTTPRequest {
         let url = configuration.baseURL.appendingPathComponent(path)
         return HTTPRequest(
             method: method, url: url,
@@ -202,7 +202,7 @@ public final class ReplicateClient: Sendable {
             body: body, timeout: timeout)
     }
 
-    private func decode(_ response: HTTPResponse, what: String) throws -> JSON {
+    func decode(_ response: HTTPResponse, what: String) throws -> JSON {
         let json = try? response.json()
         guard (200..<300).contains(response.status) else { throw ReplicateError.from(status: response.status, body: json, what: what) }
         guard let json else {

@@ -26,3 +26,8 @@ static inline int ccurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
 static inline size_t ccurl_error_size(void) { return CURL_ERROR_SIZE; }
 
 #endif
+
+/// CURLOPT_AWS_SIGV4: sign the request with AWS Signature Version 4, `provider` as "aws:amz:REGION:SERVICE";
+/// the access key and secret go in CURLOPT_USERNAME and CURLOPT_PASSWORD.
+static inline CURLcode ccurl_setopt_aws_sigv4(CURL *h, const char *provider) { return curl_easy_setopt(h, CURLOPT_AWS_SIGV4, provider); }
+

@@ -23,7 +23,7 @@ struct Farm: AsyncParsableCommand {
             """,
         version: version,
         subcommands: [
-            RenderCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, PluginsCommand.self,
+            RenderCommand.self, TrainCommand.self, SubjectsCommand.self, ProfilesCommand.self, ProvidersCommand.self, PluginsCommand.self,
             RunsCommand.self, CacheCommand.self, DoctorCommand.self, ServeCommand.self,
         ])
 

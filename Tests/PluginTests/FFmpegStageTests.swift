@@ -16,9 +16,9 @@ struct FFmpegStageTests {
     @Test func providerListsItsStages() {
         #expect(provider.name == "ffmpeg")
         #expect(provider.defaultConcurrency == 2)
-        #expect(provider.stages().map(\.id.description) == ["ffmpeg.normalize@1", "ffmpeg.mux@1", "ffmpeg.concat@1"])
+        #expect(provider.stages().map(\.id.description) == ["ffmpeg.normalize@1", "ffmpeg.mux@1", "ffmpeg.concat@1", "ffmpeg.voice-dataset@1", "ffmpeg.photo-set@1"])
         let registry = ProviderRegistry([provider])
-        #expect(registry.stageNames == ["ffmpeg.concat", "ffmpeg.mux", "ffmpeg.normalize"])
+        #expect(registry.stageNames == ["ffmpeg.concat", "ffmpeg.mux", "ffmpeg.normalize", "ffmpeg.photo-set", "ffmpeg.voice-dataset"])
     }
 
     @Test func normalizeMakesWAVWithLoudnessAndCap() async throws {

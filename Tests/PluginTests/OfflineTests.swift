@@ -34,8 +34,8 @@ struct OfflineTests {
     @Test func providerListsItsStages() throws {
         #expect(provider.name == "offline")
         #expect(provider.defaultConcurrency == 2)
-        #expect(provider.stages().map(\.id.description) == ["offline.image@1", "offline.voice@1", "offline.face@1"])
-        #expect(ProviderRegistry([provider]).stageNames == ["offline.face", "offline.image", "offline.voice"])
+        #expect(provider.stages().map(\.id.description) == ["offline.image@1", "offline.voice@1", "offline.face@1", "offline.train-voice@1", "offline.train-image@1"])
+        #expect(ProviderRegistry([provider]).stageNames == ["offline.face", "offline.image", "offline.train-image", "offline.train-voice", "offline.voice"])
         for stage in provider.stages() {
             #expect(stage.isDeterministic)
             for spec in stage.parameters {

@@ -68,6 +68,11 @@ final class CurlTransfer {
         // libcurl silently re-sends a request whose reused connection died before any answer; a
         // request that must not run twice gets a connection of its own.
         if !request.mayRepeat { try set(CURLOPT_FRESH_CONNECT, 1) }
+        if let signing = request.awsSigning {
+            try check(ccurl_setopt_aws_sigv4(easy, signing.provider))
+            try set(CURLOPT_USERNAME, signing.accessKey)
+            try set(CURLOPT_PASSWORD, signing.secretKey)
+        }
         try set(CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout))
         try set(CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout))
         try set(CURLOPT_USERAGENT, job.userAgent)

@@ -21,6 +21,8 @@ public struct HTTPRequest: Sendable {
     /// request never rides a pooled connection, on which libcurl would silently send it again if
     /// the connection turned out to be dead.
     public var mayRepeat = true
+    /// Sign the request with AWS Signature Version 4 (libcurl's own signer), for S3-compatible storage.
+    public var awsSigning: AWSSigning?
 
     public init(
         method: String = "GET", url: URL, headers: [(name: String, value: String)] = [], body: HTTPBody = .none,
@@ -36,6 +38,20 @@ public struct HTTPRequest: Sendable {
     /// The first value of header `name` (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// How to sign a request with AWS SigV4. Never printed: `HTTPRequest` shows no credentials.
+public struct AWSSigning: Sendable {
+    /// libcurl's provider string, `aws:amz:REGION:SERVICE`.
+    public let provider: String
+    let accessKey: String
+    let secretKey: String
+
+    public init(region: String, service: String, accessKey: String, secretKey: String) {
+        provider = "aws:amz:\(region):\(service)"
+        self.accessKey = accessKey
+        self.secretKey = secretKey
     }
 }
 

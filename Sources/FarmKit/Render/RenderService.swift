@@ -47,7 +47,7 @@ public struct RenderService: Sendable {
         // The output folder is checked before anything is fetched; the name needs the song's title.
         _ = try outputPath(for: request, plan: plan, songTitle: nil)
         let stores = StoreOpener(home: home)
-        let prepared = try await preflight(plan, refresh: request.refresh, stores: stores, events: events)
+        let prepared = try await Self.preflight(plan, refresh: request.refresh, stores: stores, ffmpeg: ffmpeg, events: events)
         let destination = try outputPath(for: request, plan: plan, songTitle: songTitle(plan: plan, prepared: prepared))
         let store = try stores.open()
         await store.removeAbandonedTemporaryFiles()
@@ -103,8 +103,8 @@ public struct RenderService: Sendable {
 
     /// Runs every stage's preflight at once; the first failure stops the others and is thrown.
     /// Returns what they prepared, by stage name.
-    private func preflight(
-        _ plan: RenderPlan, refresh: Bool, stores: StoreOpener, events: @escaping @Sendable (RenderEvent) -> Void
+    static func preflight(
+        _ plan: RenderPlan, refresh: Bool, stores: StoreOpener, ffmpeg: FFmpeg, events: @escaping @Sendable (RenderEvent) -> Void
     ) async throws -> [String: Preparation] {
         let http = HTTPClient()
         return try await withThrowingTaskGroup(of: (String, Preparation).self) { group in

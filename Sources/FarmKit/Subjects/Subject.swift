@@ -10,6 +10,14 @@ public struct Subject: Sendable, Hashable, Codable {
     public var voiceModel: String?
     /// How the voice model's pitch relates to typical singers: `no-change`, `male-to-female`, `female-to-male`.
     public var pitch: String?
+    /// The unique name the voice model was trained under (`dataset/<slug>/`, `<slug>.zip`).
+    public var slug: String?
+    /// SHA-256 of the voice model zip, kept in the store by `farm train`.
+    public var voiceZip: String?
+    /// When `voiceModel` stops working, if it is a temporary URL (ISO 8601).
+    public var voiceModelExpires: String?
+    /// How and when each model was trained: `{"at", "profile", "run", "voice": {…}, "image": {…}}`.
+    public var training: JSON?
 
     public init(name: String, trigger: String, imageModel: String? = nil, voiceModel: String? = nil, pitch: String? = nil) {
         self.name = name
@@ -32,8 +40,10 @@ public struct Subject: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, trigger, pitch
+        case name, trigger, pitch, slug, training
         case imageModel = "image_model"
         case voiceModel = "voice_model"
+        case voiceZip = "voice_zip_sha256"
+        case voiceModelExpires = "voice_model_expires"
     }
 }

@@ -47,6 +47,16 @@ public struct SubjectCatalog: Sendable {
         }
     }
 
+    /// Whether a subject file named `name` exists (the built-in `demo` does not count).
+    public func exists(_ name: String) -> Bool {
+        FileManager.default.fileExists(atPath: file(for: name).path)
+    }
+
+    /// The file that records subject `name`.
+    public func file(for name: String) -> URL {
+        folder.appendingPathComponent("\(name).json")
+    }
+
     /// Removes a recorded subject.
     public func remove(named name: String) throws {
         let file = folder.appendingPathComponent("\(name).json")

@@ -4,7 +4,7 @@ import Foundation
 
 struct RunsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List past renders, show one, resume one.", subcommands: [List.self, Show.self, Resume.self])
+        commandName: "runs", abstract: "List past renders and trainings, show one, resume one.", subcommands: [List.self, Show.self, Resume.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List recent runs, newest first.")
@@ -112,7 +112,7 @@ struct RunsCommand: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            var found: (run: RunRecord, request: RenderRequest, directory: URL)?
+            var found: (run: RunRecord, directory: URL)?
             try await reportingErrors {
                 guard let (run, _) = try await Store(home: store.homeURL).run(id: id) else {
                     throw UsageError("no run \"\(id)\"", hint: "farm runs list shows the runs")
@@ -121,18 +121,29 @@ struct RunsCommand: AsyncParsableCommand {
                     throw UsageError("run \(run.id) is still running (process \(pid))",
                                      hint: "wait for it, or stop it with Ctrl-C (or kill \(pid)) and resume it then")
                 }
-                let request = try RenderRequest(json: run.request)
                 let directory = URL(fileURLWithPath: run.request["directory"]?.stringValue ?? FileManager.default.currentDirectoryPath,
                                     isDirectory: true)
                 guard FileManager.default.changeCurrentDirectoryPath(directory.path) else {
                     throw UsageError("the folder run \(run.id) was started in is gone: \(directory.path)",
                                      hint: "start the render again with farm render")
                 }
-                found = (run, request, directory)
+                found = (run, directory)
             }
-            guard let (run, request, directory) = found else { return }
+            guard let (run, directory) = found else { return }
             let mode: RenderReporter.Mode = json ? .json : Console.isTerminal ? .live : .plain
             if !json { Console.printNote("resuming run \(run.id) (\(run.status.rawValue))") }
+            if TrainRequest.isTraining(run.request) {
+                var request: TrainRequest?
+                try await reportingErrors { request = try TrainRequest(json: run.request) }
+                guard let request else { return }
+                let service = TrainService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL,
+                                           workingDirectory: directory)
+                try await TrainCommand.perform(request, with: service, reporter: RenderReporter(mode: mode), resuming: run.id)
+                return
+            }
+            var request: RenderRequest?
+            try await reportingErrors { request = try RenderRequest(json: run.request) }
+            guard let request else { return }
             let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL,
                                         workingDirectory: directory)
             try await RenderCommand.perform(request, with: service, reporter: RenderReporter(mode: mode), resuming: run.id)

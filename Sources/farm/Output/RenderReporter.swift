@@ -33,6 +33,9 @@ final class RenderReporter: @unchecked Sendable {
         self.mode = mode
     }
 
+    /// Whether standard output carries JSON lines only.
+    var isJSON: Bool { mode == .json }
+
     func handle(_ event: RenderEvent) {
         queue.async { self.apply(event) }
     }
