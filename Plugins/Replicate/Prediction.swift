@@ -25,7 +25,8 @@ public struct Prediction: Sendable {
     public let getURL: URL?
     public let webURL: String?
 
-    init(json: JSON) throws {
+    /// Reads one prediction object (package access: the fuzz targets decode arbitrary answers).
+    package init(json: JSON) throws {
         guard let id = json["id"]?.stringValue, let statusText = json["status"]?.stringValue else {
             throw ReplicateError("Replicate answered with something that is not a prediction: \(json.compactString.prefix(200))")
         }

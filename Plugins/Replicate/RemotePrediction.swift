@@ -10,7 +10,7 @@ import Foundation
 /// creating another. Ctrl-C
 /// cancels the remote prediction. Outputs are downloaded into the scratch folder at once (Replicate
 /// deletes them after an hour) under names that cannot leave it.
-struct RemotePrediction {
+package struct RemotePrediction {
     let client: ReplicateClient
     let pricing: Pricing
 
@@ -144,7 +144,7 @@ struct RemotePrediction {
 
     /// A file name from a server-given URL that cannot escape a folder: the last path component,
     /// percent-decoded, reduced to safe characters, never hidden, at most 100 characters.
-    static func safeName(_ url: URL) -> String {
+    package static func safeName(_ url: URL) -> String {
         let component = url.path.hasSuffix("/") ? "" : url.lastPathComponent
         let last = component.removingPercentEncoding ?? component
         var name = String(last.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))

@@ -50,8 +50,8 @@ extension JSON {
         return try result.get()
     }
 
-    /// Parses UTF-8 bytes with jansson.
-    static func parse(bytes: UnsafeRawBufferPointer, source: String) throws(JSONParseError) -> JSON {
+    /// Parses UTF-8 bytes with jansson (package access: the fuzz targets call it with raw bytes).
+    package static func parse(bytes: UnsafeRawBufferPointer, source: String) throws(JSONParseError) -> JSON {
         var bytes = bytes
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
 
