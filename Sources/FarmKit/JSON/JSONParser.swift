@@ -105,6 +105,13 @@ extension JSON {
                 source: source, line: Int(raw.line), column: Int(raw.column) - width + 1,
                 message: "duplicate key \(JSON.string(key).compactString)")
         }
+        if error.code == json_error_invalid_utf8 || raw.column < 1 {
+            // jansson's column is that of the last character it read: a byte it cannot decode gets
+            // the column before it, and at the start of a line column 0. Point at the byte itself
+            // (or at the end of the input) instead.
+            let (line, column) = location(ofOffset: min(max(Int(raw.position), 0), bytes.count), in: bytes)
+            return JSONParseError(source: source, line: line, column: column, message: error.text)
+        }
         return JSONParseError(source: source, line: Int(raw.line), column: Int(raw.column), message: error.text)
     }
 
