@@ -39,6 +39,14 @@ import Testing
         for bad in ["a", "a/b/c", "a/b:123", "/b", "a/b c"] { #expect(ModelReference(bad) == nil, "\(bad)") }
     }
 
+    /// Found by Fuzz/FuzzPredictions: "" (e.g. `--set portrait.model=`) crashed with an index out
+    /// of range; empty parts were skipped, so "a//b" and "a/b:" read as "a/b".
+    @Test func emptyModelReferencePartsAreRefusedNotSkipped() {
+        for bad in ["", ":", "/", "a//b", "/a/b", "a/b/", "a/b:", ":\(String(repeating: "f", count: 64))"] {
+            #expect(ModelReference(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func replicateTimestampsParseWithAnyFraction() throws {
         for text in ["2024-04-18T17:21:55Z", "2024-04-18T17:21:55.494Z", "2024-04-18T17:21:55.99397566Z", "2024-04-18T17:21:55.990893084Z"] {
             let date = try #require(Prediction.date(text), "\(text)")
