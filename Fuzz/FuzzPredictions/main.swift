@@ -63,7 +63,7 @@ func checkPrediction(_ json: JSON) {
 /// (255 bytes with the `NNN-` index prefix).
 func checkSafeName(_ url: URL) {
     let name = RemotePrediction.safeName(url)
-    require(!name.isEmpty && name != "." && name != ".." && !name.hasPrefix("."), "name \"\(name)\" from \(url)")
+    require(!name.isEmpty && name.utf8.first != UInt8(ascii: "."), "name \"\(name)\" from \(url) is empty or hidden")
     require(!name.unicodeScalars.contains("/") && !name.unicodeScalars.contains("\0"), "name \"\(name)\" from \(url) has a / or NUL")
     require(name.utf8.count <= 200, "name from \(url) is \(name.utf8.count) bytes long")
 }

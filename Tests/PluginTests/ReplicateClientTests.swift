@@ -124,4 +124,16 @@ import Testing
             #expect(name == expected, "\(url) → \(name)")
         }
     }
+
+    /// U+0D4E (a letter that is prepended to the next character) and "/" form one character whose
+    /// first scalar is a letter; the name kept the slash. 100 four-byte letters made 400 bytes,
+    /// more than a file name may have.
+    @Test func outputNamesJudgeEveryScalarAndFitAFileName() {
+        let slash = RemotePrediction.safeName(URL(string: "https://x/a/%E0%B5%8E%2F..%E0%B5%8E%2Fetc")!)
+        #expect(!slash.unicodeScalars.contains("/"), "\(slash)")
+        #expect(slash == "_.._etc")
+        let long = RemotePrediction.safeName(URL(string: "https://x/" + String(repeating: "%F0%A0%80%80", count: 100))!)
+        #expect(long.utf8.count == 200)
+        #expect(RemotePrediction.safeName(URL(string: "https://x/cafe%CC%81.png")!) == "cafe\u{301}.png")
+    }
 }
