@@ -54,6 +54,14 @@ import Testing
         }
     }
 
+    /// The fraction was read as any number: ".5e400" gave an infinite date, ".5e3" moved it 500 s.
+    @Test func timestampFractionsAreDigitsOnly() {
+        for text in ["2024-04-18T17:21:55.5e400Z", "2024-04-18T17:21:55.5e3Z", "2024-04-18T17:21:55.Z", "2024-04-18T17:21:55.-5Z"] {
+            #expect(Prediction.date(text) == nil, "\(text)")
+        }
+        #expect(Prediction.date("2024-04-18T19:21:55.25+02:00")?.timeIntervalSince1970 == 1_713_460_915.25)
+    }
+
     @Test func aCreateWhoseResponseIsLostIsFoundInsteadOfCreatedAgain() async throws {
         try await withFake { server, client in
             server.inject(FakeReplicate.Faults(rules: [.next(1, .create, .responseLost)]))
