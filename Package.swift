@@ -12,6 +12,9 @@ let package = Package(
         .executable(name: "farm", targets: ["farm"]),
         .library(name: "FarmKit", targets: ["FarmKit"]),
         .executable(name: "fake-replicate", targets: ["FakeReplicateServer"]),
+        .executable(name: "fuzz-json", targets: ["FuzzJSON"]),
+        .executable(name: "fuzz-profiles", targets: ["FuzzProfiles"]),
+        .executable(name: "fuzz-predictions", targets: ["FuzzPredictions"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -98,6 +101,16 @@ let package = Package(
             ],
             path: "Tests/FakeReplicate",
             exclude: ["README.md"]),
+        // libFuzzer targets (docs/fuzzing.md): built by scripts/fuzz with -sanitize=fuzzer -DFUZZING;
+        // a plain build links them too, and then they only print how to build them.
+        .target(name: "FuzzSupport", path: "Fuzz/FuzzSupport"),
+        .executableTarget(name: "FuzzJSON", dependencies: ["FarmKit", "FuzzSupport"], path: "Fuzz/FuzzJSON"),
+        .executableTarget(
+            name: "FuzzProfiles",
+            dependencies: ["FarmKit", "FuzzSupport", "FFmpegProvider", "OfflineProvider", "FetchProvider", "ReplicateProvider"],
+            path: "Fuzz/FuzzProfiles"),
+        .executableTarget(
+            name: "FuzzPredictions", dependencies: ["FarmKit", "FuzzSupport", "ReplicateProvider"], path: "Fuzz/FuzzPredictions"),
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
         .testTarget(
             name: "FakeReplicateTests",

@@ -2,7 +2,7 @@ import FarmKit
 
 /// A model version's input schema (`openapi_schema.components.schemas.Input`), used to refuse bad
 /// inputs before any money is spent, naming the input and what it allows.
-struct InputSchema: Sendable {
+package struct InputSchema: Sendable {
     struct Property: Sendable {
         let type: String?
         let choices: [JSON]?
@@ -14,7 +14,7 @@ struct InputSchema: Sendable {
     let properties: [String: Property]
     let required: [String]
 
-    init(openAPISchema: JSON) {
+    package init(openAPISchema: JSON) {
         let schemas = openAPISchema["components"]?["schemas"]
         let input = schemas?["Input"]
         var properties: [String: Property] = [:]
@@ -38,7 +38,7 @@ struct InputSchema: Sendable {
 
     /// Problems with `input`, one sentence each; `partial` skips the required check (for checking
     /// parameters before the file inputs are known).
-    func problems(with input: JSONObject, partial: Bool = false) -> [String] {
+    package func problems(with input: JSONObject, partial: Bool = false) -> [String] {
         var problems: [String] = []
         for (name, value) in input {
             guard let property = properties[name] else {

@@ -12,8 +12,8 @@ public struct ModelReference: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses a reference; nil when it is not `owner/name[:version]`.
     public init?(_ text: String) {
-        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
-        let path = parts[0].split(separator: "/").map(String.init)
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let path = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         let allowed = { (part: String) in !part.isEmpty && part.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }
         guard path.count == 2, allowed(path[0]), allowed(path[1]) else { return nil }
         if parts.count == 2 {

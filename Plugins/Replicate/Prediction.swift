@@ -25,7 +25,8 @@ public struct Prediction: Sendable {
     public let getURL: URL?
     public let webURL: String?
 
-    init(json: JSON) throws {
+    /// Reads one prediction object (package access: the fuzz targets decode arbitrary answers).
+    package init(json: JSON) throws {
         guard let id = json["id"]?.stringValue, let statusText = json["status"]?.stringValue else {
             throw ReplicateError("Replicate answered with something that is not a prediction: \(json.compactString.prefix(200))",
                                  hint: ReplicateError.oddAnswerHint)
@@ -67,13 +68,17 @@ public struct Prediction: Sendable {
         logs.split(whereSeparator: \.isNewline).map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }.suffix(count).map { $0 }
     }
 
-    /// RFC 3339 with 0–9 fractional digits, as Replicate writes them.
+    /// RFC 3339 with 0–9 fractional digits, as Replicate writes them. The fraction is digits
+    /// followed by the zone: read as any number, ".5e400" made the date infinite.
     static func date(_ text: String) -> Date? {
         var text = text
         var fraction = 0.0
-        if let dot = text.firstIndex(of: "."), let end = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || ($0 == "-" && $0 != text.first) }) {
-            fraction = Double("0" + text[dot..<end]) ?? 0
-            text.removeSubrange(dot..<end)
+        if let dot = text.firstIndex(of: ".") {
+            let digits = text[text.index(after: dot)...].prefix { ("0"..."9").contains($0) }
+            let zone = text[digits.endIndex...].first
+            guard !digits.isEmpty, let zone, "Zz+-".contains(zone), let value = Double("0." + digits) else { return nil }
+            fraction = value
+            text.removeSubrange(dot..<digits.endIndex)
         }
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]

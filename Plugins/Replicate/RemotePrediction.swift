@@ -10,7 +10,7 @@ import Foundation
 /// creating another. Ctrl-C
 /// cancels the remote prediction. Outputs are downloaded into the scratch folder at once (Replicate
 /// deletes them after an hour) under names that cannot leave it.
-struct RemotePrediction {
+package struct RemotePrediction {
     let client: ReplicateClient
     let pricing: Pricing
 
@@ -143,12 +143,27 @@ struct RemotePrediction {
     }
 
     /// A file name from a server-given URL that cannot escape a folder: the last path component,
-    /// percent-decoded, reduced to safe characters, never hidden, at most 100 characters.
-    static func safeName(_ url: URL) -> String {
+    /// percent-decoded, reduced to safe characters, never hidden, at most 100 characters and 200
+    /// bytes.
+    ///
+    /// A character is kept when every scalar in it is a letter, digit or mark (or it is `.`, `_`,
+    /// `-`): judging a character by its first scalar let "\u{0D4E}/" (a prepended letter and a
+    /// slash form one character) through with its slash.
+    package static func safeName(_ url: URL) -> String {
         let component = url.path.hasSuffix("/") ? "" : url.lastPathComponent
         let last = component.removingPercentEncoding ?? component
-        var name = String(last.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" }.prefix(100))
-        while name.hasPrefix(".") { name.removeFirst() }
+        var name = ""
+        for character in last.prefix(100) {
+            let safe = "._-".contains(character) || character.unicodeScalars.allSatisfy { scalar in
+                let properties = scalar.properties
+                return properties.isAlphabetic || properties.numericType != nil
+                    || [.nonspacingMark, .spacingMark, .enclosingMark].contains(properties.generalCategory)
+            }
+            let kept: Character = safe ? character : "_"
+            guard name.utf8.count + kept.utf8.count <= 200 else { break }
+            name.append(kept)
+        }
+        while name.unicodeScalars.first == "." { name.unicodeScalars.removeFirst() }
         return name.isEmpty ? "output" : name
     }
 }

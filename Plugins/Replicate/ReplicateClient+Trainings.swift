@@ -33,7 +33,7 @@ extension ReplicateClient {
             throw ReplicateError("the destination model name \(owner)/\(name) belongs to another owner",
                                  hint: "choose another name with --set image.destination=NAME", isBadInput: true, status: 403)
         default:
-            _ = try decode(response, what: "creating model \(owner)/\(name)")
+            _ = try Self.decode(response, what: "creating model \(owner)/\(name)")
             return true
         }
     }
@@ -59,10 +59,10 @@ extension ReplicateClient {
         request.mayRepeat = false
         let what = "a training of \(trainer)"
         do {
-            return try Prediction(json: try decode(try await http.send(request, retrying: .create), what: what))
+            return try Prediction(json: try Self.decode(try await http.send(request, retrying: .create), what: what))
         } catch let error as HTTPError where !error.isSurelyNotSent && error.statusCode == nil {
             if let existing = try await recentTraining(of: trainer, input: input) { return existing }
-            return try Prediction(json: try decode(try await http.send(request, retrying: .create), what: what))
+            return try Prediction(json: try Self.decode(try await http.send(request, retrying: .create), what: what))
         }
     }
 

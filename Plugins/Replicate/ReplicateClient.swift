@@ -97,12 +97,12 @@ public final class ReplicateClient: Sendable {
         let what = "a prediction of \(model)"
         do {
             let response = try await http.send(request, retrying: .create)
-            return try Prediction(json: try decode(response, what: what))
+            return try Prediction(json: try Self.decode(response, what: what))
         } catch let error as HTTPError where !error.isSurelyNotSent && error.statusCode == nil {
             // Sent but unanswered: it may exist. Adopt it rather than paying twice.
             if let existing = try await recentPrediction(of: model, input: input) { return existing }
             let response = try await http.send(request, retrying: .create)
-            return try Prediction(json: try decode(response, what: what))
+            return try Prediction(json: try Self.decode(response, what: what))
         }
     }
 
@@ -161,7 +161,7 @@ public final class ReplicateClient: Sendable {
     public func upload(_ file: URL, contentType: String) async throws -> (url: String, expiresAt: Date?) {
         let part = MultipartPart(name: "content", file: file, filename: file.lastPathComponent, contentType: contentType)
         let request = try makeRequest("POST", "files", body: .multipart([part]), timeout: .seconds(1800))
-        let json = try decode(try await http.send(request, retrying: .idempotent), what: "uploading \(file.lastPathComponent)")
+        let json = try Self.decode(try await http.send(request, retrying: .idempotent), what: "uploading \(file.lastPathComponent)")
         guard let url = json["urls"]?["get"]?.stringValue else {
             throw ReplicateError("the Files API answered without a URL for \(file.lastPathComponent)")
         }
@@ -191,7 +191,7 @@ public final class ReplicateClient: Sendable {
 
     func call(_ method: String, _ path: String, what: String) async throws -> JSON {
         let request = try makeRequest(method, path, body: .none, timeout: .seconds(60))
-        return try decode(try await http.send(request, retrying: .idempotent), what: what)
+        return try Self.decode(try await http.send(request, retrying: .idempotent), what: what)
     }
 
     func makeRequest(_ method: String, _ path: String, body: HTTPBody, timeout: Duration) throws -> HTTPRequest {
@@ -202,7 +202,8 @@ public final class ReplicateClient: Sendable {
             body: body, timeout: timeout)
     }
 
-    func decode(_ response: HTTPResponse, what: String) throws -> JSON {
+    /// The JSON of a 2xx answer; otherwise the error Replicate's problem details describe.
+    package static func decode(_ response: HTTPResponse, what: String) throws -> JSON {
         let json = try? response.json()
         guard (200..<300).contains(response.status) else { throw ReplicateError.from(status: response.status, body: json, what: what) }
         guard let json else {

@@ -91,6 +91,25 @@ import Testing
         #expect(failure("[\"é\", x]")?.column == 7)  // columns count characters, not bytes
     }
 
+    /// Found by Fuzz/FuzzJSON: jansson gave column 0 for a byte it cannot decode at the start of a
+    /// line (and the column before such a byte elsewhere), and for the end of input after a newline.
+    @Test func undecodableBytesAndEndOfInputHaveTheirOwnColumn() {
+        func failure(_ bytes: [UInt8]) -> JSONParseError? {
+            do {
+                _ = try bytes.withUnsafeBytes { try JSON.parse(bytes: $0, source: "test.json") }
+                return nil
+            } catch {
+                return error as? JSONParseError
+            }
+        }
+        let fuzzed: [UInt8] = [0xEF, 0xBB, 0x5D, 0x7B, 0x22, 0x6F, 0x62, 0x6D, 0x22, 0x3A, 0x20, 0x31, 0x7D]  // crash-0f837138…
+        #expect(failure(fuzzed) == JSONParseError(source: "test.json", line: 1, column: 1, message: "unable to decode byte 0xef"))
+        #expect(failure(Array("[\"a".utf8) + [0xFF, 0x22, 0x5D])?.column == 4)
+        let nextLine = failure(Array("[1,\n".utf8) + [0xFF, 0x5D])
+        #expect(nextLine?.line == 2 && nextLine?.column == 1)
+        #expect(failure(Array("[1,\n".utf8)) == JSONParseError(source: "test.json", line: 2, column: 1, message: "']' expected near end of file"))
+    }
+
     @Test(arguments: ["", " ", "\n\n  \t\r\n"])
     func emptyDocument(text: String) {
         #expect(failure(text) == JSONParseError(source: "test.json", line: 1, column: 1, message: "empty document"))

@@ -39,11 +39,27 @@ import Testing
         for bad in ["a", "a/b/c", "a/b:123", "/b", "a/b c"] { #expect(ModelReference(bad) == nil, "\(bad)") }
     }
 
+    /// Found by Fuzz/FuzzPredictions: "" (e.g. `--set portrait.model=`) crashed with an index out
+    /// of range; empty parts were skipped, so "a//b" and "a/b:" read as "a/b".
+    @Test func emptyModelReferencePartsAreRefusedNotSkipped() {
+        for bad in ["", ":", "/", "a//b", "/a/b", "a/b/", "a/b:", ":\(String(repeating: "f", count: 64))"] {
+            #expect(ModelReference(bad) == nil, "\(bad)")
+        }
+    }
+
     @Test func replicateTimestampsParseWithAnyFraction() throws {
         for text in ["2024-04-18T17:21:55Z", "2024-04-18T17:21:55.494Z", "2024-04-18T17:21:55.99397566Z", "2024-04-18T17:21:55.990893084Z"] {
             let date = try #require(Prediction.date(text), "\(text)")
             #expect(abs(date.timeIntervalSince1970 - 1_713_460_915) < 1)
         }
+    }
+
+    /// The fraction was read as any number: ".5e400" gave an infinite date, ".5e3" moved it 500 s.
+    @Test func timestampFractionsAreDigitsOnly() {
+        for text in ["2024-04-18T17:21:55.5e400Z", "2024-04-18T17:21:55.5e3Z", "2024-04-18T17:21:55.Z", "2024-04-18T17:21:55.-5Z"] {
+            #expect(Prediction.date(text) == nil, "\(text)")
+        }
+        #expect(Prediction.date("2024-04-18T19:21:55.25+02:00")?.timeIntervalSince1970 == 1_713_460_915.25)
     }
 
     @Test func aCreateWhoseResponseIsLostIsFoundInsteadOfCreatedAgain() async throws {
@@ -115,5 +131,17 @@ import Testing
             #expect(!name.contains("/") && !name.hasPrefix("."), "\(url) → \(name)")
             #expect(name == expected, "\(url) → \(name)")
         }
+    }
+
+    /// U+0D4E (a letter that is prepended to the next character) and "/" form one character whose
+    /// first scalar is a letter; the name kept the slash. 100 four-byte letters made 400 bytes,
+    /// more than a file name may have.
+    @Test func outputNamesJudgeEveryScalarAndFitAFileName() {
+        let slash = RemotePrediction.safeName(URL(string: "https://x/a/%E0%B5%8E%2F..%E0%B5%8E%2Fetc")!)
+        #expect(!slash.unicodeScalars.contains("/"), "\(slash)")
+        #expect(slash == "_.._etc")
+        let long = RemotePrediction.safeName(URL(string: "https://x/" + String(repeating: "%F0%A0%80%80", count: 100))!)
+        #expect(long.utf8.count == 200)
+        #expect(RemotePrediction.safeName(URL(string: "https://x/cafe%CC%81.png")!) == "cafe\u{301}.png")
     }
 }

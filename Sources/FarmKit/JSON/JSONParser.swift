@@ -50,8 +50,8 @@ extension JSON {
         return try result.get()
     }
 
-    /// Parses UTF-8 bytes with jansson.
-    static func parse(bytes: UnsafeRawBufferPointer, source: String) throws(JSONParseError) -> JSON {
+    /// Parses UTF-8 bytes with jansson (package access: the fuzz targets call it with raw bytes).
+    package static func parse(bytes: UnsafeRawBufferPointer, source: String) throws(JSONParseError) -> JSON {
         var bytes = bytes
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = UnsafeRawBufferPointer(rebasing: bytes[3...]) }
 
@@ -104,6 +104,13 @@ extension JSON {
             return JSONParseError(
                 source: source, line: Int(raw.line), column: Int(raw.column) - width + 1,
                 message: "duplicate key \(JSON.string(key).compactString)")
+        }
+        if error.code == json_error_invalid_utf8 || raw.column < 1 {
+            // jansson's column is that of the last character it read: a byte it cannot decode gets
+            // the column before it, and at the start of a line column 0. Point at the byte itself
+            // (or at the end of the input) instead.
+            let (line, column) = location(ofOffset: min(max(Int(raw.position), 0), bytes.count), in: bytes)
+            return JSONParseError(source: source, line: line, column: column, message: error.text)
         }
         return JSONParseError(source: source, line: Int(raw.line), column: Int(raw.column), message: error.text)
     }
