@@ -61,7 +61,7 @@ import Testing
         let expected = try Data(contentsOf: vivid.sandbox.file("reference.mp4"))
         let events = reference.standardOutput.split(separator: "\n").count
 
-        var random = SeededGenerator(seed: 20261201)
+        var random = SplitMix64(seed: 20261201)
         let points = (0..<20).map { _ in Int.random(in: 1..<(events - 1), using: &random) }.sorted()
         var killedMidway = 0, resumedByID = 0
         var outputs: [String] = [reference.standardOutput, reference.standardError]
@@ -248,19 +248,6 @@ import Testing
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "v.mp4", "--json"])
         #expect(again.status == 0, "stderr: \(again.standardError)")
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
-    }
-}
-
-/// A deterministic random number generator (SplitMix64), so the kill points are the same every run.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -261,21 +261,6 @@ import Testing
     }
 }
 
-/// A small seeded generator, for deterministic test data.
-private struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 extension JSON {
     /// A random finite value: every kind, awkward strings and numbers, nesting up to `depth`.
     fileprivate static func random(depth: Int, using generator: inout some RandomNumberGenerator) -> JSON {
