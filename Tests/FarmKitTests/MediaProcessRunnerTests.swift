@@ -57,7 +57,7 @@ struct MediaProcessRunnerTests {
             guard case MediaError.timedOut(let tool, let seconds) = error else { return false }
             return tool == "sleep" && seconds == 0.3
         }
-        #expect(ContinuousClock.now - start < .seconds(10), "well before sleep's 30 s")
+        #expect(ContinuousClock.now - start < .seconds(25), "before sleep's 30 s")
         #expect(ProcessTable.pids("sleep", [marker]).isEmpty)
     }
 
@@ -68,7 +68,7 @@ struct MediaProcessRunnerTests {
             _ = try await ProcessRunner.run(
                 "sh", ["-c", "trap '' TERM; while :; do sleep 0.1; done", marker], timeout: .milliseconds(300))
         }
-        #expect(ContinuousClock.now - start < .seconds(10), "the loop never ends by itself")
+        #expect(ContinuousClock.now - start < .seconds(60), "the loop never ends by itself")
         #expect(ProcessTable.pids("sh", ["-c", "trap '' TERM; while :; do sleep 0.1; done", marker]).isEmpty)
     }
 

@@ -148,7 +148,9 @@ extension Engine {
         enum Turn { case acquired, ended, wait }
         let limit = configuration.concurrencyLimit ?? Int.max
         func turn(_ state: inout State) -> Turn {
-            guard !state.stopped, state.predictions[id]?.status == .starting else { return .ended }
+            guard !state.stopped, let record = state.predictions[id], record.status == .starting else { return .ended }
+            // Past its Cancel-After while queued: it never starts (its timer, however late, aborts it).
+            if let deadline = record.deadline, deadline <= Date() { return .ended }
             guard state.queue.first == id, state.running.count < limit else { return .wait }
             state.queue.removeFirst()
             state.running.insert(id)
