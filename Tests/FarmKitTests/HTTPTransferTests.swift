@@ -25,6 +25,9 @@ import Testing
         #expect(ports.count < 6, "every request opened a new connection")
     }
 
+    /// Resident memory is the whole test process's, and other suites run beside this one, so the
+    /// bound is half the file: a client that held the body would grow by all of it. The figure
+    /// is printed; `farm-bench` measures farm's peak memory in a process of its own.
     @Test func largeDownloadStreamsToDiskWithSmallMemory() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
@@ -46,7 +49,7 @@ import Testing
         print("HTTP: 200 MiB download in \(elapsed) (\(Int(Double(size >> 20) / elapsed.seconds)) MiB/s), resident growth \(growth >> 20) MiB (peak during transfer)")
         #expect(response.status == 200)
         #expect(response.body.isEmpty)
-        #expect(growth < 50 << 20)
+        #expect(growth < size / 2)
         #expect(FileStatus(destination)?.size == size)
         #expect(try contents(of: folder) == ["song.bin"])
         #expect(try SHA256.hexOfFile(at: destination) == response.header("x-content-sha256"))
@@ -140,10 +143,11 @@ import Testing
         #expect(path == "/nonexistent-farm/x.bin")
     }
 
+    /// As for downloads, the bound is half the file, for the same reason.
     @Test func multipartUploadStreamsALargeFile() async throws {
         let folder = try TemporaryDirectory()
         defer { folder.remove() }
-        let size: Int64 = 50 << 20
+        let size: Int64 = 100 << 20
         let file = folder.file("voice.wav")
         let source = try await client.download(HTTPRequest(url: server.url("/bytes/\(size)")), to: file, maxBytes: nil)
         let digest = try #require(source.header("x-content-sha256"))
@@ -162,7 +166,7 @@ import Testing
         let response = try await client.send(request)
         let elapsed = ContinuousClock.now - start
         let growth = HTTPTesting.residentBytes() - before
-        print("HTTP: 50 MiB multipart upload in \(elapsed), resident growth \(growth >> 20) MiB")
+        print("HTTP: \(size >> 20) MiB multipart upload in \(elapsed), resident growth \(growth >> 20) MiB")
         #expect(response.status == 200)
         let json = try response.json()
         #expect(json["fields"] == ["type": "audio", "note": "ünïcode ✓"])
@@ -172,7 +176,7 @@ import Testing
         #expect(part["content_type"] == "audio/wav")
         #expect(part["size"]?.intValue == Int(size))
         #expect(part["sha256"]?.stringValue == digest)
-        #expect(growth < 50 << 20)
+        #expect(growth < size / 2)
     }
 
     @Test func fileBodyStreamsWithContentLength() async throws {
