@@ -16,6 +16,12 @@ public protocol RenderStage: Sendable {
     var parameters: [ParamSpec] { get }
     /// Same inputs, same bytes. Informational: every stage is cached by key either way.
     var isDeterministic: Bool { get }
+    /// The longest audio input the stage accepts, in seconds (Sonic: 400); `nil` for no limit.
+    /// A chunked stage keeps every chunk under it.
+    var maxAudioSeconds: Double? { get }
+    /// Whether the stage splits its work into units (`StageContext.runUnit`). Such a stage takes
+    /// no slot of its provider's limit itself: each of its units does.
+    var runsUnits: Bool { get }
 
     /// Does the work. Output files must be written inside `context.scratchDirectory`; the host moves
     /// them into the store. Throw `StageFailure` for problems a user can act on.
@@ -34,6 +40,8 @@ public protocol RenderStage: Sendable {
 
 extension RenderStage {
     public var isDeterministic: Bool { true }
+    public var maxAudioSeconds: Double? { nil }
+    public var runsUnits: Bool { false }
     public var parameters: [ParamSpec] { [] }
     public func preflight(_ parameters: [String: JSON], tools: FFmpeg) async throws {}
     public func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON? { nil }
