@@ -128,15 +128,17 @@ public final class ReplicateClient: Sendable {
         _ = try? await call("POST", "predictions/\(id)/cancel", what: "cancelling prediction \(id)")
     }
 
-    /// Polls until the prediction ends, with a growing interval; `update` sees every state.
+    /// Polls until the prediction ends, with an interval that grows with the time waited
+    /// (`ReplicateConfiguration.pollFraction`); `update` sees every state.
     public func wait(for prediction: Prediction, update: @Sendable (Prediction) -> Void) async throws -> Prediction {
         var current = prediction
-        var interval = configuration.firstPollInterval
+        let start = ContinuousClock.now
+        let age = prediction.createdAt.map { max(0, Date().timeIntervalSince($0)) } ?? 0
         while !current.status.isTerminal {
-            try await Task.sleep(for: interval)
+            let waited = (ContinuousClock.now - start) + .seconds(age)
+            try await Task.sleep(for: min(max(waited * configuration.pollFraction, configuration.minPollInterval), configuration.maxPollInterval))
             current = try await self.prediction(id: current.id)
             update(current)
-            interval = min(interval * 3 / 2, configuration.maxPollInterval)
         }
         return current
     }

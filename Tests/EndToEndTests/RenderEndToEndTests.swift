@@ -101,13 +101,13 @@ extension FarmCLI.Result {
         let id = try #require(runs.standardOutput.split(separator: "\n").dropFirst().first?.split(separator: " ").first)
         let show = try await sandbox.farm.run(["runs", "show", String(id)])
         #expect(show.status == 0)
-        #expect(show.standardOutput.contains("offline.face@1"))
+        #expect(show.standardOutput.contains("offline.face+chunked@1"))
 
         let usage = try await sandbox.farm.run(["cache", "du"])
-        #expect(usage.standardOutput.contains("cache entries  6"))
+        #expect(usage.standardOutput.contains("cache entries  7"), "six stages and the one chunk of the face")
         let gc = try await sandbox.farm.run(["cache", "gc", "--all"])
         #expect(gc.status == 0)
-        #expect(gc.standardOutput.contains("removed 6 cache entries"))
+        #expect(gc.standardOutput.contains("removed 7 cache entries"))
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--json"])
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "succeeded" })
     }

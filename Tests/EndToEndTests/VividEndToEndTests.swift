@@ -5,7 +5,7 @@ import Foundation
 import Testing
 
 /// `farm render --profile vivid` against the fake Replicate server on 127.0.0.1.
-private struct VividSandbox {
+struct VividSandbox {
     static let token = "r8_test_token"
 
     let sandbox: Sandbox
@@ -178,7 +178,7 @@ private struct VividSandbox {
         defer { Task { await vivid.stop() } }
         vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", error: "no face detected in the image", count: 1)]))
         let song = try await TestMedia.sineWAV(seconds: 3, to: vivid.sandbox.file("song.wav"))
-        let result = try await vivid.render(song: song)
+        let result = try await vivid.render(["--set", "performance.chunk_retries=0"], song: song)
         #expect(result.status == 1)
         let finished = try result.finished()
         let error = finished["error"]?.stringValue ?? ""
