@@ -12,6 +12,7 @@ let package = Package(
         .executable(name: "farm", targets: ["farm"]),
         .library(name: "FarmKit", targets: ["FarmKit"]),
         .executable(name: "fake-replicate", targets: ["FakeReplicateServer"]),
+        .executable(name: "farm-bench", targets: ["FarmBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -80,6 +81,14 @@ let package = Package(
             path: "Tests/FakeReplicate",
             exclude: ["README.md"]),
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
+        // Benchmarks: farm against the fake server, figures as ratios (built by CI, not run).
+        .executableTarget(
+            name: "FarmBench",
+            dependencies: [
+                "FakeReplicate", "FarmKit", "FarmTestSupport", "ReplicateProvider",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Benchmarks/FarmBench"),
         .testTarget(
             name: "FakeReplicateTests",
             dependencies: [

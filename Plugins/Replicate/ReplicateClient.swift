@@ -4,8 +4,9 @@ import Synchronization
 
 /// The parts of Replicate's HTTP API that farm uses: predictions, files, model versions, account.
 ///
-/// Reads retry on network errors, 429 and 5xx; creating a prediction is retried only when the
-/// request surely never reached Replicate, or on 429. When a create's fate is unknown (sent, no
+/// Requests are paced under Replicate's rate limits (`RequestPacer`), shared by every render of
+/// the process. Reads retry on network errors, 429 and 5xx; creating a prediction is retried only
+/// when the request surely never reached Replicate, or on 429. When a create's fate is unknown (sent, no
 /// answer) the client looks for the prediction among the recent ones before creating another,
 /// so a lost response never pays twice.
 public final class ReplicateClient: Sendable {
@@ -13,6 +14,9 @@ public final class ReplicateClient: Sendable {
     private let http: HTTPClient
     private let facts = Mutex<[String: ModelFacts]>([:])
     private let uploadsInFlight = Mutex<[String: Task<String, any Error>]>([:])
+    /// Replicate's rate limits, kept on this side so a batch of renders never draws a 429.
+    private let creates = RequestPacer(perMinute: 600)
+    private let others = RequestPacer(perMinute: 3000)
 
     public init(configuration: ReplicateConfiguration, http: HTTPClient = HTTPClient()) {
         self.configuration = configuration
@@ -94,6 +98,7 @@ public final class ReplicateClient: Sendable {
         request.headers.append((name: "Prefer", value: "wait=\(wait)"))
         request.mayRepeat = false
         let what = "a prediction of \(model)"
+        try await creates.pace()
         do {
             let response = try await http.send(request, retrying: .create)
             return try Prediction(json: try decode(response, what: what))
@@ -162,6 +167,7 @@ public final class ReplicateClient: Sendable {
     public func upload(_ file: URL, contentType: String) async throws -> (url: String, expiresAt: Date?) {
         let part = MultipartPart(name: "content", file: file, filename: file.lastPathComponent, contentType: contentType)
         let request = try makeRequest("POST", "files", body: .multipart([part]), timeout: .seconds(1800))
+        try await others.pace()
         let json = try decode(try await http.send(request, retrying: .idempotent), what: "uploading \(file.lastPathComponent)")
         guard let url = json["urls"]?["get"]?.stringValue else {
             throw ReplicateError("the Files API answered without a URL for \(file.lastPathComponent)")
@@ -192,6 +198,7 @@ public final class ReplicateClient: Sendable {
 
     private func call(_ method: String, _ path: String, what: String) async throws -> JSON {
         let request = try makeRequest(method, path, body: .none, timeout: .seconds(60))
+        try await others.pace()
         return try decode(try await http.send(request, retrying: .idempotent), what: what)
     }
 

@@ -127,17 +127,35 @@ public struct GraphRunner: Sendable {
                                 inputs: request.inputs, identity: identity)
     }
 
-    /// The outputs of `stage` on `request`: from the cache under `key`, or made now. Making them
-    /// takes a slot of the stage's provider (unless the stage runs units, which take their own),
-    /// calls `starting`, runs the stage in a fresh scratch folder (removed afterwards), moves its
-    /// outputs into the store and caches them.
+    /// The outputs of `stage` on `request`: from the cache under `key`, or made now (once, however
+    /// many renders of the process ask at the same time). Making them takes a slot of the stage's
+    /// provider (unless the stage runs units, which take their own), calls `starting`, runs the
+    /// stage in a fresh scratch folder (removed afterwards), moves its outputs into the store and
+    /// caches them.
     func produce(
         _ stage: any RenderStage, _ request: StageRequest, key: String, stageName: String, subject: Subject,
         reporter: @escaping @Sendable (StageProgress) -> Void, starting: () async -> Void
     ) async throws -> UnitResult {
-        if let cached = try await store.cachedResult(forKey: key) {
-            return UnitResult(outputs: cached.outputs, metadata: cached.metadata, cached: true)
+        while true {
+            if let cached = try await store.cachedResult(forKey: key) {
+                return UnitResult(outputs: cached.outputs, metadata: cached.metadata, cached: true)
+            }
+            guard await limits.inFlight.enter(key) else { continue }
+            do {
+                let made = try await make(stage, request, key: key, stageName: stageName, subject: subject, reporter: reporter, starting: starting)
+                await limits.inFlight.leave(key)
+                return made
+            } catch {
+                await limits.inFlight.leave(key)
+                throw error
+            }
         }
+    }
+
+    private func make(
+        _ stage: any RenderStage, _ request: StageRequest, key: String, stageName: String, subject: Subject,
+        reporter: @escaping @Sendable (StageProgress) -> Void, starting: () async -> Void
+    ) async throws -> UnitResult {
         let limiter = stage.runsUnits ? nil : limits.limiter(for: stage.id.provider)
         await limiter?.acquire()
         var scratch: URL?

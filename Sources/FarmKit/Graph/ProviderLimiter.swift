@@ -26,9 +26,11 @@ actor ProviderLimiter {
     }
 }
 
-/// The concurrency limit of every provider, by name. One render has its own; the renders of a
-/// batch share one, so a limit (say, of concurrent Replicate predictions) holds across all of them.
+/// What the renders of one process share: the concurrency limit of every provider, by name (so a
+/// limit of concurrent Replicate predictions holds across a whole batch), and the work in flight,
+/// so two renders that need the same stage or unit (the same portrait, the same chunk) make it once.
 public final class ProviderLimits: Sendable {
+    let inFlight = InFlight()
     private let limiters = Mutex<[String: ProviderLimiter]>([:])
     private let fixed: [String: Int]
 
@@ -54,5 +56,26 @@ public final class ProviderLimits: Sendable {
             limiters[provider] = limiter
             return limiter
         }
+    }
+}
+
+/// Cache keys being made right now: the first caller of `enter` makes the result, the others wait
+/// until it is done and then look in the cache again.
+actor InFlight {
+    private var running: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// True when the caller holds `key` and must make it (then `leave`); false once another holder
+    /// has left (look in the cache again).
+    func enter(_ key: String) async -> Bool {
+        guard running[key] != nil else {
+            running[key] = []
+            return true
+        }
+        await withCheckedContinuation { running[key]!.append($0) }
+        return false
+    }
+
+    func leave(_ key: String) {
+        for waiter in running.removeValue(forKey: key) ?? [] { waiter.resume() }
     }
 }

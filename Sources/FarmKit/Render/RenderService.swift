@@ -39,24 +39,91 @@ public struct RenderService: Sendable {
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
     /// work starts (profile, subject, song, output folder) are thrown before anything is written;
     /// what happens after is in the summary.
-    public func render(_ request: RenderRequest, events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
-        let clock = ContinuousClock()
-        let start = clock.now
+    /// `limits` fixes the concurrency of some providers (`--limit`), over the profile's.
+    public func render(
+        _ request: RenderRequest, limits: [String: Int] = [:], events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> RenderSummary {
+        let start = ContinuousClock.now
         let plan = try plan(request)
         let destination = try outputPath(for: request, plan: plan)
+        try await preflight(plan)
+        let store = try Store(home: home)
+        let summary = try await run(request, plan: plan, destination: destination, store: store, limits: ProviderLimits(limits),
+                                    start: start, events: events)
+        // Plugin processes live for one render.
+        await registry.shutdown()
+        return summary
+    }
+
+    /// Renders several requests at once in this process, sharing the store, uploads, the work in
+    /// flight and the providers' limits (`limits` fixes some of them, e.g. `replicate`: the most
+    /// predictions running at once across the batch). One job's failure does not stop the others.
+    /// `events` gets each job's events with the job's index.
+    public func renderBatch(
+        _ requests: [RenderRequest], limits: [String: Int], events: @escaping @Sendable (Int, RenderEvent) -> Void
+    ) async -> [Result<RenderSummary, any Error>] {
+        let start = ContinuousClock.now
+        var results = [Result<RenderSummary, any Error>](repeating: .failure(CancellationError()), count: requests.count)
+        var prepared: [(index: Int, plan: RenderPlan, destination: URL)] = []
+        var destinations: [String: Int] = [:]
+        for (index, request) in requests.enumerated() {
+            do {
+                let plan = try plan(request)
+                let destination = try outputPath(for: request, plan: plan)
+                if let other = destinations[destination.path] {
+                    throw UsageError("jobs \(other + 1) and \(index + 1) of the batch both write \(destination.path)",
+                                     hint: "give one of them another --out")
+                }
+                destinations[destination.path] = index
+                prepared.append((index, plan, destination))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let store: Store
+        do {
+            store = try Store(home: home)
+        } catch {
+            return results.map { _ in .failure(error) }
+        }
+        let shared = ProviderLimits(limits)
+        await withTaskGroup(of: (Int, Result<RenderSummary, any Error>).self) { group in
+            for job in prepared {
+                group.addTask {
+                    do {
+                        try await preflight(job.plan)
+                        return (job.index, .success(try await run(
+                            requests[job.index], plan: job.plan, destination: job.destination, store: store, limits: shared,
+                            start: start, events: { events(job.index, $0) })))
+                    } catch {
+                        return (job.index, .failure(error))
+                    }
+                }
+            }
+            for await (index, result) in group { results[index] = result }
+        }
+        await registry.shutdown()
+        return results
+    }
+
+    /// Checks the inputs of every stage that can be checked before anything runs.
+    private func preflight(_ plan: RenderPlan) async throws {
         for node in plan.nodes where node.canPreflight {
             try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
         }
-        let store = try Store(home: home)
+    }
 
+    /// Runs a planned and checked render and publishes its result; its time counts from `start`.
+    private func run(
+        _ request: RenderRequest, plan: RenderPlan, destination: URL, store: Store, limits: ProviderLimits,
+        start: ContinuousClock.Instant, events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> RenderSummary {
         let run = try await store.createRun(NewRun(profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: request.json))
         events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: plan.nodes.map {
             .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
         }))
 
-        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan)
-        // Plugin processes live for one render.
-        await registry.shutdown()
+        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, limits: limits, events: events).run(plan)
         var status: RenderSummary.Status =
             outcomes.values.contains { $0.status == .interrupted } ? .interrupted
             : outcomes.values.allSatisfy { $0.status.hasOutputs } ? .succeeded : .failed
@@ -83,7 +150,7 @@ public struct RenderService: Sendable {
                              isBadInput: farmError?.exitCode == ExitStatus.badInput, logTail: outcome.logTail,
                              metadata: outcome.metadata)
             },
-            seconds: (clock.now - start).seconds)
+            seconds: (ContinuousClock.now - start).seconds)
         let failure = writeError.map { "cannot write \(destination.path): \($0)" }
             ?? summary.stages.first { $0.status == .failed }.map { "stage \($0.name) failed: \($0.error ?? "unknown error")" }
         try? await store.finishRun(id: run.id, status: RunStatus(rawValue: status.rawValue)!, output: output,

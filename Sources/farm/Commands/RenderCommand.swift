@@ -18,6 +18,8 @@ struct RenderCommand: AsyncParsableCommand {
               farm render --profile offline --song song.mp3 --set portrait.seed=7 --out take2.mp4
               farm render --profile vivid --subject alice --song song.mp3 --json
               farm render --profile offline --song song.mp3 --dry-run
+              farm render --profile vivid --subject alice --song one.mp3 --song two.mp3 --out videos/
+              farm render --profile vivid --batch jobs.txt --limit replicate=16
             """)
 
     @Option(help: "The render profile: a name from `farm profiles list` or a path to a .json file.")
@@ -26,8 +28,17 @@ struct RenderCommand: AsyncParsableCommand {
     @Option(help: "The subject to render (default: the profile's default subject).")
     var subject: String?
 
-    @Option(help: ArgumentHelp("The song: an audio or video file.", valueName: "file"))
-    var song: String?
+    @Option(help: ArgumentHelp("The song: an audio or video file. Repeat it to render several songs at once.", valueName: "file"))
+    var song: [String] = []
+
+    @Option(help: ArgumentHelp(
+        "Render every line of a batch file at once: SUBJECT SONG [--set stage.param=value]… [--out path] [--profile name].",
+        valueName: "file"))
+    var batch: String?
+
+    @Option(name: .customLong("limit"), help: ArgumentHelp(
+        "At most N stages of a provider at once, across every render of the command (repeatable).", valueName: "provider=N"))
+    var limits: [String] = []
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Where to write the video (a file or a folder).", valueName: "path"))
     var output: String?
@@ -44,8 +55,19 @@ struct RenderCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let request = RenderRequest(profile: profile, subject: subject, song: song, settings: settings, output: output)
+        let request = RenderRequest(profile: profile, subject: subject, song: song.first, settings: settings, output: output)
         let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
+        var jobs: [RenderRequest] = []
+        var limits: [String: Int] = [:]
+        try await reportingErrors {
+            limits = try Self.parseLimits(self.limits)
+            jobs = try self.jobs(request)
+        }
+        if jobs.count > 1 {
+            try await BatchRun(service: service, jobs: jobs, limits: limits, mode: json ? .json : Console.isTerminal ? .live : .plain)
+                .run(dryRun: dryRun)
+            return
+        }
         let reporter = RenderReporter(mode: json ? .json : Console.isTerminal ? .live : .plain)
 
         if dryRun {
@@ -56,7 +78,7 @@ struct RenderCommand: AsyncParsableCommand {
             return
         }
 
-        let task = Task { try await service.render(request) { reporter.handle($0) } }
+        let task = Task { try await service.render(jobs.first ?? request, limits: limits) { reporter.handle($0) } }
         let interrupt = InterruptHandler { task.cancel() }
         defer { interrupt.stop() }
         do {
@@ -71,6 +93,41 @@ struct RenderCommand: AsyncParsableCommand {
             reporter.fail(message: farmError?.message ?? "\(error)", hint: farmError?.hint, exitCode: code)
             throw ArgumentParser.ExitCode(code)
         }
+    }
+}
+
+extension RenderCommand {
+    /// One render per `--song`, then one per line of `--batch`.
+    func jobs(_ request: RenderRequest) throws -> [RenderRequest] {
+        var jobs = song.map { song -> RenderRequest in
+            var job = request
+            job.song = song
+            return job
+        }
+        if let batch {
+            var defaults = request
+            defaults.song = nil
+            jobs += try BatchFile.requests(contentsOf: URL(fileURLWithPath: batch), defaults: defaults)
+        }
+        var isFolder: ObjCBool = false
+        if jobs.count > 1, let output, !(FileManager.default.fileExists(atPath: output, isDirectory: &isFolder) && isFolder.boolValue) {
+            throw UsageError("--out \(output) names one file, but \(jobs.count) renders would write it",
+                             hint: "give --out an existing folder (each video gets its own name there), or an --out per batch line")
+        }
+        return jobs.isEmpty ? [request] : jobs
+    }
+
+    /// `--limit replicate=16` → ["replicate": 16].
+    static func parseLimits(_ texts: [String]) throws -> [String: Int] {
+        var limits: [String: Int] = [:]
+        for text in texts {
+            let parts = text.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, let limit = Int(parts[1]), limit >= 1 else {
+                throw UsageError("--limit \(text): expected PROVIDER=N with N at least 1", hint: "for example --limit replicate=16")
+            }
+            limits[parts[0]] = limit
+        }
+        return limits
     }
 }
 
