@@ -71,9 +71,17 @@ public struct ChunkedStage: RenderStage {
         let fadeFrames = crossfade ? max(2, Int((fadeSeconds * Double(frameRate) / 2).rounded()) * 2) : 0
 
         context.progress(0, "finding quiet points")
-        let source = context.scratchFile("audio.wav")
-        try await context.ffmpeg.normalizeAudio(try request.input(audioPort).path, to: source)
-        let wave = try await BlockingIO.run { try PCMWave(source) }
+        // 16-bit PCM WAV (what RVC and the offline voice make) is read as it is; anything else is decoded first.
+        var source = try request.input(audioPort).path
+        let wave: PCMWave
+        if let pcm = try? await BlockingIO.run({ [source] in try PCMWave(source) }), pcm.frames > 0 {
+            wave = pcm
+        } else {
+            let decoded = context.scratchFile("audio.wav")
+            try await context.ffmpeg.normalizeAudio(source, to: decoded)
+            source = decoded
+            wave = try await BlockingIO.run { try PCMWave(decoded) }
+        }
         let hop = max(1, wave.sampleRate / 100)
         let power = try await BlockingIO.run { try wave.power(hop: hop) }
         let settings = ChunkPlan.Settings(
@@ -96,32 +104,33 @@ public struct ChunkedStage: RenderStage {
         }
 
         let sound = context.scratchFile("audio.m4a")
-        async let encoded: Void = context.ffmpeg.encodeAAC(source, to: sound, timeout: Self.timeout(wave.seconds))
+        let audio = source
+        async let encoded: Void = context.ffmpeg.encodeAAC(audio, to: sound, timeout: Self.timeout(wave.seconds))
         let results = try await renderChunks(chunkAudio, plan: plan, request: request, in: context)
         try await encoded
 
         context.progress(nil, "joining \(count) chunks")
         let output = context.scratchFile("video.mp4")
-        let clips = zip(results, plan.chunks).map { FFmpeg.ChunkClip(url: $0.outputs[outputs[0].name]!.path, frames: $1.renderedFrames) }
+        let clips = zip(results, plan.chunks).map { FFmpeg.ChunkClip(url: $0.video.path, frames: $1.renderedFrames, video: $0.info) }
         let handling = try await context.ffmpeg.joinChunks(
             clips, overlapFrames: count > 1 ? fadeFrames : 0, frameRate: frameRate, audio: sound, to: output, timeout: Self.timeout(wave.seconds))
         context.log("joined \(count) chunks (\(crossfade ? "cross-faded" : "cut"), video \(handling.description)): \(plan.totalFrames) frames for \(String(format: "%.3f", wave.seconds)) s of audio")
         context.progress(1, "joined")
-        return StageResult(outputs: [outputs[0].name: output], metadata: Self.metadata(results, plan: plan, seconds: wave.seconds))
+        return StageResult(outputs: [outputs[0].name: output], metadata: Self.metadata(results.map(\.unit), plan: plan, seconds: wave.seconds))
     }
 
     /// Renders every chunk as a unit, all at once (the provider's limit decides how many run);
     /// a failed chunk is tried again alone up to `chunk_retries` times. When chunks still fail,
     /// the others finish (and are cached) first, then the stage fails naming them.
-    private func renderChunks(_ audio: [Artifact], plan: ChunkPlan, request: StageRequest, in context: StageContext) async throws -> [UnitResult] {
+    private func renderChunks(_ audio: [Artifact], plan: ChunkPlan, request: StageRequest, in context: StageContext) async throws -> [Chunk] {
         let retries = request.int("chunk_retries") ?? 1
         let base = innerRequest(request)
         let count = audio.count
-        let inner = self.inner, audioPort = self.audioPort
-        var results = [UnitResult?](repeating: nil, count: count)
+        let inner = self.inner, audioPort = self.audioPort, port = outputs[0].name
+        var results = [Chunk?](repeating: nil, count: count)
         var failures: [(index: Int, error: any Error)] = []
         var cached = 0
-        await withTaskGroup(of: (Int, Result<UnitResult, any Error>).self) { group in
+        await withTaskGroup(of: (Int, Result<Chunk, any Error>).self) { group in
             for index in 0..<count {
                 var inputs = base.inputs
                 inputs[audioPort] = audio[index]
@@ -131,7 +140,10 @@ public struct ChunkedStage: RenderStage {
                     var attempt = 0
                     while true {
                         do {
-                            return (index, .success(try await context.runUnit(inner, unit, label: label)))
+                            let made = try await context.runUnit(inner, unit, label: label)
+                            guard let video = made.outputs[port] else { throw StageFailure("\(label) made no \(port)") }
+                            // Probed now, while other chunks still render, so the join need not.
+                            return (index, .success(Chunk(unit: made, video: video, info: try await context.ffmpeg.probe(video.path).video)))
                         } catch {
                             let badInput = (error as? any FarmError)?.exitCode == ExitStatus.badInput
                             guard attempt < retries, !badInput, !Task.isCancelled else { return (index, .failure(error)) }
@@ -143,9 +155,9 @@ public struct ChunkedStage: RenderStage {
             }
             for await (index, result) in group {
                 switch result {
-                case .success(let unit):
-                    results[index] = unit
-                    if unit.cached { cached += 1 }
+                case .success(let chunk):
+                    results[index] = chunk
+                    if chunk.unit.cached { cached += 1 }
                 case .failure(let error): failures.append((index, error))
                 }
                 let done = results.count(where: { $0 != nil })
@@ -167,6 +179,13 @@ public struct ChunkedStage: RenderStage {
                                isBadInput: badInput)
         }
         return results.map { $0! }
+    }
+
+    /// One rendered chunk: the unit's result, its video and what ffprobe says about it.
+    private struct Chunk: Sendable {
+        let unit: UnitResult
+        let video: Artifact
+        let info: VideoStreamInfo?
     }
 
     /// Chunk counts and cuts; the model time and estimated cost of the chunks rendered now.

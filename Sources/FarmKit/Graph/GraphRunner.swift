@@ -119,6 +119,25 @@ public struct GraphRunner: Sendable {
         return outcome
     }
 
+    /// The stages whose results the cache already holds, found without running or changing
+    /// anything: a stage counts when every stage it depends on counts (so its inputs and
+    /// placeholders are known). Their inputs were checked when they ran; a render need not check
+    /// them again.
+    public func cachedStages(_ plan: RenderPlan) async -> Set<String> {
+        var found: [String: CachedResult] = [:]
+        for node in plan.nodes where node.dependencies.allSatisfy({ found[$0] != nil }) {
+            let inputs = node.inputs.compactMapValues { found[$0.stage]?.outputs[$0.port] }
+            let upstream = node.dependencies.reduce(into: [String: [String: JSON]]()) { $0[$1] = found[$1]!.metadata }
+            guard inputs.count == node.inputs.count,
+                  let parameters = try? resolveParameters(node, upstream: upstream),
+                  let key = try? await cacheKey(node.implementation, StageRequest(inputs: inputs, parameters: parameters.dictionary)),
+                  let cached = try? await store.peekCachedResult(forKey: key)
+            else { continue }
+            found[node.name] = cached
+        }
+        return Set(found.keys)
+    }
+
     /// The cache key of `stage` run on `request`.
     func cacheKey(_ stage: any RenderStage, _ request: StageRequest) async throws -> String {
         let store = self.store

@@ -6,10 +6,13 @@ extension FFmpeg {
     public struct ChunkClip: Sendable {
         public let url: URL
         public let frames: Int
+        /// What ffprobe says about the clip's video, when already known (else it is probed).
+        public let video: VideoStreamInfo?
 
-        public init(url: URL, frames: Int) {
+        public init(url: URL, frames: Int, video: VideoStreamInfo? = nil) {
             self.url = url
             self.frames = frames
+            self.video = video
         }
     }
 
@@ -29,7 +32,9 @@ extension FFmpeg {
     ) async throws -> VideoHandling {
         var videos: [VideoStreamInfo] = []
         for clip in clips {
-            guard let video = try await probe(clip.url).video else {
+            var video = clip.video
+            if video == nil { video = try await probe(clip.url).video }
+            guard let video else {
                 throw MediaError.unusableInput(path: clip.url.path, problem: "has no video stream")
             }
             videos.append(video)

@@ -29,8 +29,9 @@ extension FFmpeg {
         _ video: URL, audio: URL, to output: URL, audioBitrate: String = "192k", timeout: Duration = .seconds(600),
         progress: (@Sendable (Double) -> Void)? = nil
     ) async throws -> VideoHandling {
-        let videoInfo = try await probe(video)
-        let audioInfo = try await probe(audio)
+        async let probedVideo = probe(video)
+        async let probedAudio = probe(audio)
+        let (videoInfo, audioInfo) = try await (probedVideo, probedAudio)
         guard let videoStream = videoInfo.video else {
             throw MediaError.unusableInput(path: video.path, problem: "has no video stream")
         }

@@ -46,9 +46,10 @@ public struct RenderService: Sendable {
         let start = ContinuousClock.now
         let plan = try plan(request)
         let destination = try outputPath(for: request, plan: plan)
-        try await preflight(plan)
-        let store = try Store(home: home)
-        let summary = try await run(request, plan: plan, destination: destination, store: store, limits: ProviderLimits(limits),
+        var store = try existingStore()
+        try await preflight(plan, store: store)
+        if store == nil { store = try Store(home: home) }
+        let summary = try await run(request, plan: plan, destination: destination, store: store!, limits: ProviderLimits(limits),
                                     start: start, events: events)
         // Plugin processes live for one render.
         await registry.shutdown()
@@ -91,7 +92,7 @@ public struct RenderService: Sendable {
             for job in prepared {
                 group.addTask {
                     do {
-                        try await preflight(job.plan)
+                        try await preflight(job.plan, store: store)
                         return (job.index, .success(try await run(
                             requests[job.index], plan: job.plan, destination: job.destination, store: store, limits: shared,
                             start: start, events: { events(job.index, $0) })))
@@ -106,11 +107,19 @@ public struct RenderService: Sendable {
         return results
     }
 
-    /// Checks the inputs of every stage that can be checked before anything runs.
-    private func preflight(_ plan: RenderPlan) async throws {
-        for node in plan.nodes where node.canPreflight {
+    /// Checks the inputs of every stage that can be checked before anything runs, except stages
+    /// `store` already holds results of (their inputs were checked when they ran).
+    private func preflight(_ plan: RenderPlan, store: Store?) async throws {
+        var cached: Set<String> = []
+        if let store { cached = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: "", events: { _ in }).cachedStages(plan) }
+        for node in plan.nodes where node.canPreflight && !cached.contains(node.name) {
             try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
         }
+    }
+
+    /// The store, when FARM_HOME already holds one (a render with bad input writes nothing).
+    private func existingStore() throws -> Store? {
+        FileManager.default.fileExists(atPath: home.appendingPathComponent("farm.sqlite").path) ? try Store(home: home) : nil
     }
 
     /// Runs a planned and checked render and publishes its result; its time counts from `start`.
