@@ -56,7 +56,7 @@ import Testing
         // A chunk length that gives the same cuts re-renders no chunk: only the join runs again.
         let same = try await vivid.render(["--out", "b.mp4", "--set", "performance.chunk_seconds=12.5"], song: song)
         #expect(same.status == 0, "stderr: \(same.standardError)")
-        #expect(try same.stageStatuses() == ["song": "cached", "portrait": "cached", "cover": "cached", "vocals": "cached",
+        #expect(try same.stageStatuses() == ["song": "cached", "portrait": "cached", "cover": "cached", "sound": "cached", "vocals": "cached",
                                              "performance": "succeeded", "video": "cached"], "the joined video is the same")
         #expect(try same.finished()["stages"]?["performance"]?["chunks_cached"] == 4)
         #expect(sonic(vivid).count == 4)

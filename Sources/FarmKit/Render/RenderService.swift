@@ -112,9 +112,24 @@ public struct RenderService: Sendable {
     private func preflight(_ plan: RenderPlan, store: Store?) async throws {
         var cached: Set<String> = []
         if let store { cached = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: "", events: { _ in }).cachedStages(plan) }
-        for node in plan.nodes where node.canPreflight && !cached.contains(node.name) {
-            try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
+        let nodes = plan.nodes.filter { $0.canPreflight && !cached.contains($0.name) }
+        // All at once; the first problem in plan order is the one reported.
+        let problems = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+            for (index, node) in nodes.enumerated() {
+                group.addTask { [ffmpeg] in
+                    do {
+                        try await node.implementation.preflight(node.parameters.dictionary, tools: ffmpeg)
+                        return (index, nil)
+                    } catch {
+                        return (index, error)
+                    }
+                }
+            }
+            var problems: [Int: any Error] = [:]
+            for await (index, error) in group { problems[index] = error }
+            return problems
         }
+        if let first = problems.keys.min() { throw problems[first]! }
     }
 
     /// The store, when FARM_HOME already holds one (a render with bad input writes nothing).
