@@ -6,12 +6,12 @@ import Synchronization
 final class Report: Sendable {
     private let misses = Mutex<[String]>([])
 
-    func header(scale: Double) {
+    func header(scale: Double, batchScale: Double) {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         let os = (try? String(contentsOfFile: "/etc/os-release", encoding: .utf8))?
             .split(separator: "\n").first { $0.hasPrefix("PRETTY_NAME=") }?
             .dropFirst("PRETTY_NAME=".count).trimmingCharacters(in: CharacterSet(charactersIn: "\"")) ?? "unknown OS"
-        say("farm-bench · \(cores) cores · \(os) · latency scale \(scale) (model times × \(scale))\n")
+        say("farm-bench · \(cores) cores · \(os) · model latencies × \(scale) (batch: × \(batchScale))\n")
         say("| # | figure | measured | detail | target | |")
         say("| --- | --- | ---: | --- | --- | --- |")
     }

@@ -96,17 +96,10 @@ public struct ChunkedStage: RenderStage {
                         + zip(plan.cutSeconds, plan.cutLevels).map { String(format: "%.2f s (%.0f dB)", $0, $1) }.joined(separator: ", "))
         }
 
-        var chunkAudio: [Artifact] = []
-        for (index, chunk) in plan.chunks.enumerated() {
-            let file = context.scratchFile("chunk-\(index).wav")
-            try await BlockingIO.run { try wave.copyFrames(chunk.samples, to: file) }
-            chunkAudio.append(try await context.keep(file, kind: .audio))
-        }
-
         let sound = context.scratchFile("audio.m4a")
         let audio = source
-        async let encoded: Void = context.ffmpeg.encodeAAC(audio, to: sound, timeout: Self.timeout(wave.seconds))
-        let results = try await renderChunks(chunkAudio, plan: plan, request: request, in: context)
+        async let encoded: Void = context.ffmpeg.encodeLossless(audio, to: sound, timeout: Self.timeout(wave.seconds))
+        let results = try await renderChunks(wave, plan: plan, request: request, in: context)
         try await encoded
 
         context.progress(nil, "joining \(count) chunks")
@@ -119,24 +112,32 @@ public struct ChunkedStage: RenderStage {
         return StageResult(outputs: [outputs[0].name: output], metadata: Self.metadata(results.map(\.unit), plan: plan, seconds: wave.seconds))
     }
 
-    /// Renders every chunk as a unit, all at once (the provider's limit decides how many run);
-    /// a failed chunk is tried again alone up to `chunk_retries` times. When chunks still fail,
-    /// the others finish (and are cached) first, then the stage fails naming them.
-    private func renderChunks(_ audio: [Artifact], plan: ChunkPlan, request: StageRequest, in context: StageContext) async throws -> [Chunk] {
+    /// Renders every chunk as a unit, all at once (the provider's limit decides how many run):
+    /// each chunk's audio is copied out of `wave` into the store, then rendered. A failed chunk is
+    /// tried again alone up to `chunk_retries` times. When chunks still fail, the others finish (and
+    /// are cached) first, then the stage fails naming them.
+    private func renderChunks(_ wave: PCMWave, plan: ChunkPlan, request: StageRequest, in context: StageContext) async throws -> [Chunk] {
         let retries = request.int("chunk_retries") ?? 1
         let base = innerRequest(request)
-        let count = audio.count
+        let count = plan.chunks.count
         let inner = self.inner, audioPort = self.audioPort, port = outputs[0].name
         var results = [Chunk?](repeating: nil, count: count)
         var failures: [(index: Int, error: any Error)] = []
         var cached = 0
         await withTaskGroup(of: (Int, Result<Chunk, any Error>).self) { group in
-            for index in 0..<count {
-                var inputs = base.inputs
-                inputs[audioPort] = audio[index]
-                let unit = StageRequest(inputs: inputs, parameters: base.parameters)
+            for (index, chunk) in plan.chunks.enumerated() {
                 let label = "chunk \(index + 1)/\(count)"
                 group.addTask {
+                    let unit: StageRequest
+                    do {
+                        let file = context.scratchFile("chunk-\(index).wav")
+                        try await BlockingIO.run { try wave.copyFrames(chunk.samples, to: file) }
+                        var inputs = base.inputs
+                        inputs[audioPort] = try await context.keep(file, kind: .audio)
+                        unit = StageRequest(inputs: inputs, parameters: base.parameters)
+                    } catch {
+                        return (index, .failure(error))
+                    }
                     var attempt = 0
                     while true {
                         do {
