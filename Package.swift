@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "fuzz-json", targets: ["FuzzJSON"]),
         .executable(name: "fuzz-profiles", targets: ["FuzzProfiles"]),
         .executable(name: "fuzz-predictions", targets: ["FuzzPredictions"]),
+        .executable(name: "farm-bench", targets: ["FarmBench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -112,6 +113,14 @@ let package = Package(
         .executableTarget(
             name: "FuzzPredictions", dependencies: ["FarmKit", "FuzzSupport", "ReplicateProvider"], path: "Fuzz/FuzzPredictions"),
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
+        // Benchmarks: farm against the fake server, figures as ratios (built by CI, not run).
+        .executableTarget(
+            name: "FarmBench",
+            dependencies: [
+                "FakeReplicate", "FarmKit", "FarmTestSupport", "ReplicateProvider",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+            ],
+            path: "Benchmarks/FarmBench"),
         .testTarget(
             name: "FakeReplicateTests",
             dependencies: [

@@ -1,14 +1,14 @@
 import FarmKit
 
 /// `ffmpeg.mux`: a video with a new sound track, as long as the sound (the last frame is held when the
-/// video is shorter).
+/// video is shorter). AAC sound is copied; other sound is encoded to AAC.
 struct MuxStage: RenderStage {
-    let id = StageID("ffmpeg.mux", version: 1)
+    let id = StageID("ffmpeg.mux", version: 2)
     let summary = "put an audio track under a video: H.264 + AAC mp4 as long as the audio"
     let inputs = [Port("video", .video, "the picture"), Port("audio", .audio, "the sound; sets the length")]
     let outputs = [Port("video", .video, "mp4, H.264 + AAC")]
     let parameters = [
-        ParamSpec("audio_bitrate", .string, default: "192k", "AAC bitrate, ffmpeg notation (128k, 192k, …)"),
+        ParamSpec("audio_bitrate", .string, default: "192k", "AAC bitrate when the sound is not AAC already, ffmpeg notation (128k, 192k, …)"),
         StageTimeout.parameter,
     ]
 

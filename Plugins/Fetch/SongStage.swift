@@ -18,6 +18,8 @@ struct SongStage: RenderStage {
         ParamSpec("fresh_hours", .number, default: .double(SongRequest.defaultFreshHours), range: 0...87_600,
                   "reuse a link fetched within this many hours instead of fetching it again"),
     ]
+    /// The title, and a link's download, are prepared.
+    let preflightPrepares = true
 
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
         let song = try SongRequest(parameters)

@@ -18,13 +18,21 @@ struct InputFiles {
                     return url
                 }
             }
-            let (name, type) = Self.nameAndType(of: artifact)
-            context.progress(nil, "uploading \(name) (\(artifact.size / 1024) KiB)")
+            var (name, type) = Self.nameAndType(of: artifact)
             // The Files API names uploads after the file: give it a readable name, not the digest.
-            let named = context.scratchFile("upload-\(artifact.digest.prefix(12))-\(name)")
+            var named = context.scratchFile("upload-\(artifact.digest.prefix(12))-\(name)")
             try? FileManager.default.removeItem(at: named)
-            try FileManager.default.linkItem(at: artifact.path, to: named)
+            if artifact.kind == .audio, artifact.size > Self.flacAbove {
+                // Over the Files API's 100 MB a long WAV song is refused: send the same sound losslessly compressed.
+                (name, type) = ("audio.flac", "audio/flac")
+                named = context.scratchFile("upload-\(artifact.digest.prefix(12))-\(name)")
+                context.progress(nil, "compressing \(artifact.size >> 20) MiB of audio to FLAC for the upload")
+                try await context.ffmpeg.run(["-i", artifact.path.path, "-map", "0:a:0", "-c:a", "flac", "-f", "flac", named.path])
+            } else {
+                try FileManager.default.linkItem(at: artifact.path, to: named)
+            }
             defer { try? FileManager.default.removeItem(at: named) }
+            context.progress(nil, "uploading \(name) (\(artifact.size / 1024) KiB)")
             let uploaded = try await client.upload(named, contentType: type)
             var record = JSONObject()
             record["url"] = .string(uploaded.url)
@@ -34,6 +42,9 @@ struct InputFiles {
             return uploaded.url
         }
     }
+
+    /// Audio larger than this is uploaded as FLAC (the Files API refuses files over 100 MB).
+    static let flacAbove: Int64 = 64 << 20
 
     /// A file name and MIME type from the file's first bytes.
     static func nameAndType(of artifact: Artifact) -> (String, String) {

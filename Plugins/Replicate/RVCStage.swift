@@ -90,6 +90,7 @@ struct SonicStage: ReplicateStage {
 
     /// Sonic truncates longer audio.
     static let maxSeconds = 400.0
+    var maxAudioSeconds: Double? { Self.maxSeconds }
 
     let parameters = [
         ParamSpec("model", .string, default: "zsxkib/sonic"),
@@ -108,9 +109,9 @@ struct SonicStage: ReplicateStage {
 
     func run(_ request: StageRequest, in context: StageContext) async throws -> StageResult {
         let audio = try request.input("audio")
-        if let seconds = try await context.ffmpeg.probe(audio.path).duration, seconds > Self.maxSeconds + 0.05 {
+        if let seconds = try await context.ffmpeg.audioDuration(of: audio.path), seconds > Self.maxSeconds + 0.05 {
             throw StageFailure(String(format: "the vocals are %.1f s long; Sonic stops at %.0f s", seconds, Self.maxSeconds),
-                               hint: "render part of the song: --set song.max_seconds=400, or trim the song", isBadInput: true)
+                               hint: "make the stage chunked (\"chunked\": true in the profile, as vivid does), or render part of the song: --set song.max_seconds=400", isBadInput: true)
         }
         return try await predict(request, files: ["image": try request.input("image"), "audio": audio], output: "video", in: context)
     }

@@ -25,6 +25,7 @@ extension ReplicateClient {
         body["description"] = .string(description)
         var request = try makeRequest("POST", "models", body: .json(.object(body)), timeout: .seconds(60))
         request.mayRepeat = false
+        try await others.pace()
         let response = try await http.send(request, retrying: .create)
         switch response.status {
         case 201: return true
@@ -58,6 +59,7 @@ extension ReplicateClient {
             "POST", "models/\(trainer.owner)/\(trainer.name)/versions/\(version)/trainings", body: .json(.object(body)), timeout: .seconds(60))
         request.mayRepeat = false
         let what = "a training of \(trainer)"
+        try await creates.pace()
         do {
             return try Prediction(json: try Self.decode(try await http.send(request, retrying: .create), what: what))
         } catch let error as HTTPError where !error.isSurelyNotSent && error.statusCode == nil {
@@ -88,16 +90,8 @@ extension ReplicateClient {
         _ = try? await call("POST", "trainings/\(id)/cancel", what: "cancelling training \(id)")
     }
 
-    /// Polls a training until it ends; `update` sees every state.
+    /// Polls a training until it ends, as predictions are polled; `update` sees every state.
     public func wait(forTraining training: Prediction, update: @Sendable (Prediction) -> Void) async throws -> Prediction {
-        var current = training
-        var interval = configuration.firstPollInterval
-        while !current.status.isTerminal {
-            try await Task.sleep(for: interval)
-            current = try await self.training(id: current.id)
-            update(current)
-            interval = min(interval * 3 / 2, configuration.maxPollInterval)
-        }
-        return current
+        try await poll(training, update: update) { try await self.training(id: $0) }
     }
 }

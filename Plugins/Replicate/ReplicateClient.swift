@@ -4,8 +4,9 @@ import Synchronization
 
 /// The parts of Replicate's HTTP API that farm uses: predictions, files, model versions, account.
 ///
-/// Reads retry on network errors, 429 and 5xx; creating a prediction is retried only when the
-/// request surely never reached Replicate, or on 429. When a create's fate is unknown (sent, no
+/// Requests are paced under Replicate's rate limits (`RequestPacer`), shared by every render of
+/// the process. Reads retry on network errors, 429 and 5xx; creating a prediction is retried only
+/// when the request surely never reached Replicate, or on 429. When a create's fate is unknown (sent, no
 /// answer) the client looks for the prediction among the recent ones before creating another,
 /// so a lost response never pays twice.
 public final class ReplicateClient: Sendable {
@@ -13,6 +14,9 @@ public final class ReplicateClient: Sendable {
     let http: HTTPClient
     private let facts = Mutex<[String: ModelFacts]>([:])
     private let uploadsInFlight = Mutex<[String: Task<String, any Error>]>([:])
+    /// Replicate's rate limits, kept on this side so a batch of renders never draws a 429.
+    let creates = RequestPacer(perMinute: 600)
+    let others = RequestPacer(perMinute: 3000)
 
     public init(configuration: ReplicateConfiguration, http: HTTPClient = HTTPClient()) {
         self.configuration = configuration
@@ -95,6 +99,7 @@ public final class ReplicateClient: Sendable {
         request.headers.append((name: "Prefer", value: "wait=\(wait)"))
         request.mayRepeat = false
         let what = "a prediction of \(model)"
+        try await creates.pace()
         do {
             let response = try await http.send(request, retrying: .create)
             return try Prediction(json: try Self.decode(response, what: what))
@@ -129,15 +134,22 @@ public final class ReplicateClient: Sendable {
         _ = try? await call("POST", "predictions/\(id)/cancel", what: "cancelling prediction \(id)")
     }
 
-    /// Polls until the prediction ends, with a growing interval; `update` sees every state.
+    /// Polls until the prediction ends, with an interval that grows with the time waited
+    /// (`ReplicateConfiguration.pollFraction`); `update` sees every state.
     public func wait(for prediction: Prediction, update: @Sendable (Prediction) -> Void) async throws -> Prediction {
-        var current = prediction
-        var interval = configuration.firstPollInterval
+        try await poll(prediction, update: update) { try await self.prediction(id: $0) }
+    }
+
+    /// Reads `job` again with `read` until it ends, polling at `pollFraction` of its age.
+    func poll(_ job: Prediction, update: @Sendable (Prediction) -> Void, read: (String) async throws -> Prediction) async throws -> Prediction {
+        var current = job
+        let start = ContinuousClock.now
+        let age = job.createdAt.map { max(0, Date().timeIntervalSince($0)) } ?? 0
         while !current.status.isTerminal {
-            try await Task.sleep(for: interval)
-            current = try await self.prediction(id: current.id)
+            let waited = (ContinuousClock.now - start) + .seconds(age)
+            try await Task.sleep(for: min(max(waited * configuration.pollFraction, configuration.minPollInterval), configuration.maxPollInterval))
+            current = try await read(current.id)
             update(current)
-            interval = min(interval * 3 / 2, configuration.maxPollInterval)
         }
         return current
     }
@@ -161,6 +173,7 @@ public final class ReplicateClient: Sendable {
     public func upload(_ file: URL, contentType: String) async throws -> (url: String, expiresAt: Date?) {
         let part = MultipartPart(name: "content", file: file, filename: file.lastPathComponent, contentType: contentType)
         let request = try makeRequest("POST", "files", body: .multipart([part]), timeout: .seconds(1800))
+        try await others.pace()
         let json = try Self.decode(try await http.send(request, retrying: .idempotent), what: "uploading \(file.lastPathComponent)")
         guard let url = json["urls"]?["get"]?.stringValue else {
             throw ReplicateError("the Files API answered without a URL for \(file.lastPathComponent)")
@@ -191,6 +204,7 @@ public final class ReplicateClient: Sendable {
 
     func call(_ method: String, _ path: String, what: String) async throws -> JSON {
         let request = try makeRequest(method, path, body: .none, timeout: .seconds(60))
+        try await others.pace()
         return try Self.decode(try await http.send(request, retrying: .idempotent), what: what)
     }
 

@@ -51,7 +51,7 @@ extension FarmCLI.Result {
         let summary = try first.finished()
         #expect(summary["status"] == "succeeded")
         #expect(summary["output"]?.stringValue == sandbox.file("out.mp4").path)
-        #expect(try first.stageStatuses() == ["song": "succeeded", "portrait": "succeeded", "cover": "succeeded",
+        #expect(try first.stageStatuses() == ["song": "succeeded", "portrait": "succeeded", "cover": "succeeded", "sound": "succeeded",
                                               "vocals": "succeeded", "performance": "succeeded", "video": "succeeded"])
         let events = try first.jsonLines().compactMap { $0.objectValue }
         #expect(events.first?["event"] == "started")
@@ -79,7 +79,7 @@ extension FarmCLI.Result {
         #expect(first.status == 0, "stderr: \(first.standardError)")
         let changed = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--set", "portrait.seed=99", "--json"])
         #expect(changed.status == 0, "stderr: \(changed.standardError)")
-        #expect(try changed.stageStatuses() == ["song": "cached", "portrait": "succeeded", "cover": "cached",
+        #expect(try changed.stageStatuses() == ["song": "cached", "portrait": "succeeded", "cover": "cached", "sound": "cached",
                                                 "vocals": "cached", "performance": "succeeded", "video": "succeeded"])
         #expect(FileManager.default.fileExists(atPath: sandbox.file("demo-song.mp4").path))
     }
@@ -101,13 +101,13 @@ extension FarmCLI.Result {
         let id = try #require(runs.standardOutput.split(separator: "\n").dropFirst().first?.split(separator: " ").first)
         let show = try await sandbox.farm.run(["runs", "show", String(id)])
         #expect(show.status == 0)
-        #expect(show.standardOutput.contains("offline.face@1"))
+        #expect(show.standardOutput.contains("offline.face+chunked@1"))
 
         let usage = try await sandbox.farm.run(["cache", "du"])
-        #expect(usage.standardOutput.contains("cache entries  6"))
+        #expect(usage.standardOutput.contains("cache entries  8"), "seven stages and the one chunk of the face")
         let gc = try await sandbox.farm.run(["cache", "gc", "--all"])
         #expect(gc.status == 0)
-        #expect(gc.standardOutput.contains("removed 6 cache entries"))
+        #expect(gc.standardOutput.contains("removed 8 cache entries"))
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--json"])
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "succeeded" })
     }
@@ -154,7 +154,7 @@ extension FarmCLI.Result {
         let version = try await sandbox.farm.run(["--version"])
         #expect(version.status == 0 && !version.standardOutput.isEmpty)
         let providers = try await sandbox.farm.run(["providers", "list"])
-        for stage in ["fetch.song@1", "ffmpeg.mux@1", "offline.image@1", "offline.voice@1", "offline.face@1"] {
+        for stage in ["fetch.song@1", "ffmpeg.mux@2", "ffmpeg.aac@1", "offline.image@1", "offline.voice@1", "offline.face@1"] {
             #expect(providers.standardOutput.contains(stage))
         }
         let profiles = try await sandbox.farm.run(["profiles", "list"])

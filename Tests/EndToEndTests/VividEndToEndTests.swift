@@ -140,6 +140,22 @@ struct VividSandbox {
         #expect(leaks.isEmpty, "the token leaked into: \(leaks)")
     }
 
+    @Test func theDraftProfileAsksForFewerStepsSmallerFacesAndShorterChunks() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 20, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.sandbox.farm.run(
+            ["render", "--profile", "draft", "--subject", "alice", "--song", song.path, "--json", "--out", "draft.mp4"])
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions(of: "farm-test/alice-flux").first?.input["num_inference_steps"] == 12)
+        let sonic = ledger.predictions(of: "zsxkib/sonic")
+        #expect(sonic.count == 2, "20 s in chunks of at most 12 s")
+        #expect(sonic.allSatisfy { $0.input["inference_steps"] == 10 && $0.input["min_resolution"] == 256 })
+        let info = try await FFmpeg().probe(vivid.sandbox.file("draft.mp4"))
+        #expect(info.video?.width == 256 && info.video?.height == 256)
+    }
+
     @Test func aKilledRenderReattachesToItsPredictionInsteadOfPayingAgain() async throws {
         let vivid = try await VividSandbox.start { $0.latencyScale = 0.15 }
         defer { Task { await vivid.stop() } }
@@ -223,7 +239,7 @@ struct VividSandbox {
         defer { Task { await vivid.stop() } }
         vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", error: "no face detected in the image", count: 1)]))
         let song = try await TestMedia.sineWAV(seconds: 3, to: vivid.sandbox.file("song.wav"))
-        let result = try await vivid.render(song: song)
+        let result = try await vivid.render(["--set", "performance.chunk_retries=0"], song: song)
         #expect(result.status == 1)
         let finished = try result.finished()
         let error = finished["error"]?.stringValue ?? ""

@@ -45,6 +45,10 @@ public enum FakeReplicate {
         public var storageDirectory: URL? = nil
         /// The media tools the models use.
         public var ffmpeg = FFmpeg()
+        /// Make the voice and face media the cheap way (the song copied as the voice, the still
+        /// looped as the face), so a small machine can run many predictions at once: for benchmarks
+        /// of the client, where the fake's own ffmpeg work must not be what is measured.
+        public var cheapMedia = false
         /// Log level of the HTTP server's own log (standard error): trace, debug, info, notice, warning, error.
         public var logLevel = "warning"
 
@@ -156,6 +160,7 @@ extension FakeReplicate.Configuration {
                 }
             case "faults": config.faults = try FakeReplicate.Faults(json: value)
             case "faceless_tolerance": config.facelessTolerance = try value.int(key)
+            case "cheap_media": config.cheapMedia = try value.bool(key)
             case "storage_directory": config.storageDirectory = URL(fileURLWithPath: try value.string(key))
             case "log_level": config.logLevel = try value.string(key)
             default: throw ConfigurationError("unknown configuration key \(key)")

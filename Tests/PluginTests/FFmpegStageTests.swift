@@ -16,9 +16,10 @@ struct FFmpegStageTests {
     @Test func providerListsItsStages() {
         #expect(provider.name == "ffmpeg")
         #expect(provider.defaultConcurrency == 2)
-        #expect(provider.stages().map(\.id.description) == ["ffmpeg.normalize@1", "ffmpeg.mux@1", "ffmpeg.concat@1", "ffmpeg.voice-dataset@1", "ffmpeg.photo-set@1"])
+        #expect(provider.stages().map(\.id.description)
+                == ["ffmpeg.normalize@1", "ffmpeg.mux@2", "ffmpeg.concat@1", "ffmpeg.aac@1", "ffmpeg.voice-dataset@1", "ffmpeg.photo-set@1"])
         let registry = ProviderRegistry([provider])
-        #expect(registry.stageNames == ["ffmpeg.concat", "ffmpeg.mux", "ffmpeg.normalize", "ffmpeg.photo-set", "ffmpeg.voice-dataset"])
+        #expect(registry.stageNames == ["ffmpeg.aac", "ffmpeg.concat", "ffmpeg.mux", "ffmpeg.normalize", "ffmpeg.photo-set", "ffmpeg.voice-dataset"])
     }
 
     @Test func normalizeMakesWAVWithLoudnessAndCap() async throws {
@@ -87,6 +88,31 @@ struct FFmpegStageTests {
             sizes.append(try Data(contentsOf: try #require(result.outputs["video"])).count)
         }
         #expect(sizes[1] > sizes[0] + 30_000)
+    }
+
+    @Test func aacIsEncodedOnceAndThenCopiedByTheMux() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let video = try await TestMedia.colorVideo(seconds: 4, to: folder.file("v.mp4"))
+        let audio = try await TestMedia.sineWAV(seconds: 3, to: folder.file("a.wav"))
+        let scratch = try TemporaryDirectory()
+        defer { scratch.remove() }
+        let encoded = try await stage("ffmpeg.aac").run(
+            StageRequest(inputs: ["audio": .testFile(audio, .audio)], parameters: ["bitrate": "96k"]), in: TestStageContext.make(scratch: scratch.url))
+        let m4a = try #require(encoded.outputs["audio"])
+        #expect(try await ffmpeg.probe(m4a).audio?.codec == "aac")
+        let muxed = try await stage("ffmpeg.mux").run(
+            StageRequest(inputs: ["video": .testFile(video, .video), "audio": .testFile(m4a, .audio)], parameters: [:]),
+            in: TestStageContext.make(scratch: scratch.url))
+        let output = try #require(muxed.outputs["video"])
+        // The sound is the encoded one, packet for packet.
+        let packets = { (url: URL) async throws -> String in
+            try await ffmpeg.run(["-i", url.path, "-map", "0:a:0", "-c", "copy", "-f", "framemd5", "-"]).standardOutput
+                .split(separator: "\n").filter { !$0.hasPrefix("#") }.compactMap { $0.split(separator: ",").last }.joined(separator: " ")
+        }
+        let original = try await packets(m4a)
+        let copied = try await packets(output)
+        #expect(!copied.isEmpty && original.hasPrefix(copied))
     }
 
     @Test func concatJoinsTwoClipsReproducibly() async throws {

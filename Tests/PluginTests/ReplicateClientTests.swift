@@ -33,6 +33,18 @@ import Testing
         }
     }
 
+    @Test func thePacerAllowsAMinutesBurstThenSpacesRequestsEvenly() {
+        let pacer = RequestPacer(perMinute: 600)
+        let now = ContinuousClock.now
+        let burst = (0..<600).map { _ in pacer.reserve(at: now) }
+        #expect(burst.allSatisfy { $0 == .zero }, "a minute's worth goes at once")
+        #expect(pacer.reserve(at: now) == .milliseconds(100))
+        #expect(pacer.reserve(at: now) == .milliseconds(200))
+        // Idle for a minute: the bucket is full again.
+        let later = now + .seconds(61)
+        #expect((0..<590).allSatisfy { _ in pacer.reserve(at: later) == .zero })
+    }
+
     @Test func modelReferencesAreParsedStrictly() {
         #expect(ModelReference("a/b")?.version == nil)
         #expect(ModelReference("a/b:\(String(repeating: "f", count: 64))")?.model == "a/b")

@@ -15,6 +15,21 @@ public enum TestMedia {
         return url
     }
 
+    /// A 16-bit 44.1 kHz stereo WAV that "sings" (a tone whose pitch wanders, like phrases of a
+    /// voice) except in `pauses`, which are digital silence: the quiet points a chunked stage
+    /// should cut at.
+    @discardableResult
+    public static func phrases(seconds: Double, pauses: [ClosedRange<Double>], to url: URL) async throws -> URL {
+        let silent = pauses.map { "between(t,\($0.lowerBound),\($0.upperBound))" }.joined(separator: "+")
+        let voice = "0.4*sin(2*PI*(220+60*sin(2*PI*0.7*t))*t)"
+        let expression = pauses.isEmpty ? voice : "if(\(silent),0,\(voice))"
+        try await ffmpeg.run([
+            "-f", "lavfi", "-i", "aevalsrc='\(expression)':s=44100:d=\(seconds)",
+            "-ac", "2", "-c:a", "pcm_s16le", url.path,
+        ])
+        return url
+    }
+
     /// A 128 kbit/s stereo MP3 of a sine tone (with a Xing header that states its length), optionally
     /// tagged and with an attached cover picture.
     @discardableResult

@@ -12,12 +12,19 @@ public struct GraphRunner: Sendable {
     public let store: Store
     public let ffmpeg: FFmpeg
     public let runID: String
+    /// Per-provider concurrency limits; shared by the renders of a batch.
+    public let limits: ProviderLimits
     private let emit: @Sendable (RenderEvent) -> Void
 
-    public init(store: Store, ffmpeg: FFmpeg, runID: String, events: @escaping @Sendable (RenderEvent) -> Void) {
+    /// `limits` defaults to limits of this render alone, taken from the plan.
+    public init(
+        store: Store, ffmpeg: FFmpeg, runID: String, limits: ProviderLimits = ProviderLimits(),
+        events: @escaping @Sendable (RenderEvent) -> Void
+    ) {
         self.store = store
         self.ffmpeg = ffmpeg
         self.runID = runID
+        self.limits = limits
         self.emit = events
     }
 
@@ -38,8 +45,7 @@ public struct GraphRunner: Sendable {
     /// Runs every stage that can run; returns each stage's outcome by name. `prepared` holds what
     /// stages' preflights prepared, by stage name.
     public func run(_ plan: RenderPlan, prepared: [String: Preparation] = [:]) async -> [String: Outcome] {
-        var limiters: [String: ProviderLimiter] = [:]
-        for (provider, limit) in plan.limits { limiters[provider] = ProviderLimiter(limit: limit) }
+        limits.adopt(plan.limits)
         var outcomes: [String: Outcome] = [:]
         var started = Set<String>()
         var stopLaunching = false
@@ -52,10 +58,9 @@ public struct GraphRunner: Sendable {
                         started.insert(node.name)
                         let inputs = node.inputs.mapValues { outcomes[$0.stage]!.outputs[$0.port]! }
                         let upstream = node.dependencies.reduce(into: [String: [String: JSON]]()) { $0[$1] = outcomes[$1]!.metadata }
-                        let limiter = limiters[node.provider]!
                         let preparation = prepared[node.name] ?? .none
                         group.addTask {
-                            (node.name, await runStage(node, subject: plan.subject, inputs: inputs, prepared: preparation, upstream: upstream, limiter: limiter))
+                            (node.name, await runStage(node, subject: plan.subject, inputs: inputs, prepared: preparation, upstream: upstream))
                         }
                     }
                 }
@@ -76,64 +81,41 @@ public struct GraphRunner: Sendable {
     }
 
     private func runStage(
-        _ node: RenderPlan.Node, subject: Subject, inputs: [String: Artifact], prepared: Preparation, upstream: [String: [String: JSON]],
-        limiter: ProviderLimiter
+        _ node: RenderPlan.Node, subject: Subject, inputs: [String: Artifact], prepared: Preparation, upstream: [String: [String: JSON]]
     ) async -> Outcome {
         let clock = ContinuousClock()
         let start = clock.now
         let startedAt = Date()
         let logs = LogTail()
         var outcome = Outcome(status: .failed)
-        var scratch: URL?
         do {
             let parameters = try resolveParameters(node, upstream: upstream)
             let request = StageRequest(inputs: inputs, parameters: parameters.dictionary, prepared: prepared)
-            let store = self.store
-            let identity = try await node.implementation.cacheIdentity(request) { try await store.digestOfFile(at: $0) }
-            let key = CacheKey.compute(stage: node.implementation.id, parameters: parameters, inputs: inputs, prepared: prepared, identity: identity)
+            let key = try await cacheKey(node.implementation, request)
             outcome.cacheKey = key
-
-            var cached = try await store.cachedResult(forKey: key)
-            var hold: StageLock?
-            if cached == nil {
-                // Another farm process on this FARM_HOME may be running the same stage: wait for
-                // it and take its result rather than running the stage a second time.
-                let name = node.name
-                hold = try await store.lockStage(key) {
-                    emit(.progress(stage: name, fraction: nil, message: "waiting for another farm process running this stage"))
-                }
-                cached = try await store.cachedResult(forKey: key)
-            }
-            defer { hold?.release() }
-            if let cached {
-                outcome.status = .cached
-                outcome.outputs = cached.outputs
-                outcome.metadata = cached.metadata
-            } else {
-                await limiter.acquire()
-                do {
-                    try Task.checkCancellation()
-                    emit(.stage(name: node.name, status: .running, seconds: nil, error: nil))
+            let name = node.name
+            let emit = self.emit
+            let made = try await produce(
+                node.implementation, request, key: key, stageName: name, subject: subject,
+                reporter: { progress in
+                    switch progress {
+                    case .progress(let fraction, let message): emit(.progress(stage: name, fraction: fraction, message: message))
+                    case .log(let line):
+                        logs.append(line)
+                        emit(.log(stage: name, line: line))
+                    }
+                },
+                starting: {
+                    emit(.stage(name: name, status: .running, seconds: nil, error: nil))
                     await record(node, Outcome(status: .running, cacheKey: key), startedAt: startedAt)
-                    let folder = try store.makeScratchDirectory(label: node.name)
-                    scratch = folder
-                    let result = try await execute(node, subject: subject, request: request, key: key, scratch: folder, logs: logs)
-                    try Task.checkCancellation()
-                    outcome.outputs = try await importOutputs(of: node, result: result, scratch: folder)
-                    outcome.metadata = result.metadata
-                    try await store.storeResult(forKey: key, stage: node.implementation.id, outputs: outcome.outputs, metadata: result.metadata)
-                    outcome.status = .succeeded
-                    await limiter.release()
-                } catch {
-                    await limiter.release()
-                    throw error
-                }
-            }
+                })
+            outcome.status = made.cached ? .cached : .succeeded
+            outcome.outputs = made.outputs
+            outcome.metadata = made.metadata
         } catch {
             outcome.status = Task.isCancelled ? .interrupted : .failed
             outcome.error = Task.isCancelled ? nil : error
         }
-        if let scratch { try? FileManager.default.removeItem(at: scratch) }
         outcome.seconds = (clock.now - start).seconds
         outcome.logTail = await logs.lines
         emit(.stage(name: node.name, status: outcome.status, seconds: outcome.seconds, error: outcome.error.map { "\($0)" }))
@@ -141,21 +123,100 @@ public struct GraphRunner: Sendable {
         return outcome
     }
 
-    private func execute(_ node: RenderPlan.Node, subject: Subject, request: StageRequest, key: String, scratch: URL, logs: LogTail) async throws -> StageResult {
-        let name = node.name
-        let emit = self.emit
-        let context = StageContext(
-            stageName: name, scratchDirectory: scratch, subject: subject, ffmpeg: ffmpeg,
-            journal: store.journal(forKey: key), shared: store.journal(forKey: GraphRunner.sharedJournalKey)
-        ) { progress in
-            switch progress {
-            case .progress(let fraction, let message): emit(.progress(stage: name, fraction: fraction, message: message))
-            case .log(let line):
-                logs.append(line)
-                emit(.log(stage: name, line: line))
+    /// The stages whose results the cache already holds, found without running or changing
+    /// anything: a stage counts when every stage it depends on counts (so its inputs and
+    /// placeholders are known). Their inputs were checked when they ran; a render need not check
+    /// them again.
+    public func cachedStages(_ plan: RenderPlan, prepared: [String: Preparation] = [:]) async -> Set<String> {
+        var found: [String: CachedResult] = [:]
+        for node in plan.nodes where node.dependencies.allSatisfy({ found[$0] != nil }) {
+            let inputs = node.inputs.compactMapValues { found[$0.stage]?.outputs[$0.port] }
+            let upstream = node.dependencies.reduce(into: [String: [String: JSON]]()) { $0[$1] = found[$1]!.metadata }
+            guard inputs.count == node.inputs.count,
+                  let parameters = try? resolveParameters(node, upstream: upstream),
+                  let key = try? await cacheKey(
+                      node.implementation, StageRequest(inputs: inputs, parameters: parameters.dictionary, prepared: prepared[node.name] ?? .none)),
+                  let cached = try? await store.peekCachedResult(forKey: key)
+            else { continue }
+            found[node.name] = cached
+        }
+        return Set(found.keys)
+    }
+
+    /// The cache key of `stage` run on `request`.
+    func cacheKey(_ stage: any RenderStage, _ request: StageRequest) async throws -> String {
+        let store = self.store
+        let identity = try await stage.cacheIdentity(request) { try await store.digestOfFile(at: $0) }
+        return CacheKey.compute(stage: stage.id, parameters: JSONObject(request.parameters.sorted { $0.key < $1.key }),
+                                inputs: request.inputs, prepared: request.prepared, identity: identity)
+    }
+
+    /// The outputs of `stage` on `request`: from the cache under `key`, or made now (once, however
+    /// many renders of this process or of other farm processes on the same FARM_HOME ask at the
+    /// same time). Making them takes a slot of the stage's
+    /// provider (unless the stage runs units, which take their own), calls `starting`, runs the
+    /// stage in a fresh scratch folder (removed afterwards), moves its outputs into the store and
+    /// caches them.
+    func produce(
+        _ stage: any RenderStage, _ request: StageRequest, key: String, stageName: String, subject: Subject,
+        reporter: @escaping @Sendable (StageProgress) -> Void, starting: () async -> Void
+    ) async throws -> UnitResult {
+        while true {
+            if let cached = try await store.cachedResult(forKey: key) {
+                return UnitResult(outputs: cached.outputs, metadata: cached.metadata, cached: true)
+            }
+            guard await limits.inFlight.enter(key) else { continue }
+            do {
+                // Another farm process on this FARM_HOME may be making the same result: wait for
+                // it and take its result rather than making it a second time.
+                let hold = try await store.lockStage(key) {
+                    reporter(.progress(fraction: nil, message: "waiting for another farm process running this stage"))
+                }
+                defer { hold.release() }
+                let made: UnitResult
+                if let cached = try await store.cachedResult(forKey: key) {
+                    made = UnitResult(outputs: cached.outputs, metadata: cached.metadata, cached: true)
+                } else {
+                    made = try await make(stage, request, key: key, stageName: stageName, subject: subject, reporter: reporter, starting: starting)
+                }
+                await limits.inFlight.leave(key)
+                return made
+            } catch {
+                await limits.inFlight.leave(key)
+                throw error
             }
         }
-        return try await node.implementation.run(request, in: context)
+    }
+
+    private func make(
+        _ stage: any RenderStage, _ request: StageRequest, key: String, stageName: String, subject: Subject,
+        reporter: @escaping @Sendable (StageProgress) -> Void, starting: () async -> Void
+    ) async throws -> UnitResult {
+        let limiter = stage.runsUnits ? nil : limits.limiter(for: stage.id.provider)
+        await limiter?.acquire()
+        var scratch: URL?
+        defer {
+            if let scratch { try? FileManager.default.removeItem(at: scratch) }
+        }
+        do {
+            try Task.checkCancellation()
+            await starting()
+            let folder = try store.makeScratchDirectory(label: stageName)
+            scratch = folder
+            let context = StageContext(
+                stageName: stageName, scratchDirectory: folder, subject: subject, ffmpeg: ffmpeg,
+                journal: store.journal(forKey: key), shared: store.journal(forKey: GraphRunner.sharedJournalKey),
+                units: Units(runner: self, subject: subject), reporter: reporter)
+            let result = try await stage.run(request, in: context)
+            try Task.checkCancellation()
+            let outputs = try await importOutputs(of: stage, named: stageName, result: result, scratch: folder)
+            try await store.storeResult(forKey: key, stage: stage.id, outputs: outputs, metadata: result.metadata)
+            await limiter?.release()
+            return UnitResult(outputs: outputs, metadata: result.metadata, cached: false)
+        } catch {
+            await limiter?.release()
+            throw error
+        }
     }
 
     /// Fills `{{STAGE.FIELD}}` placeholders from upstream metadata and checks the result's types.
@@ -180,21 +241,21 @@ public struct GraphRunner: Sendable {
 
     /// Moves every declared output into the store; a missing output or a path outside the scratch
     /// folder is the stage's fault.
-    private func importOutputs(of node: RenderPlan.Node, result: StageResult, scratch: URL) async throws -> [String: Artifact] {
+    private func importOutputs(of stage: any RenderStage, named stageName: String, result: StageResult, scratch: URL) async throws -> [String: Artifact] {
         var artifacts: [String: Artifact] = [:]
         let root = scratch.standardizedFileURL.resolvingSymlinksInPath().path + "/"
-        for port in node.implementation.outputs {
+        for port in stage.outputs {
             guard let url = result.outputs[port.name] else {
-                throw StageFailure("\(node.implementation.id.name) finished without its output \"\(port.name)\"")
+                throw StageFailure("\(stage.id.name) finished without its output \"\(port.name)\"")
             }
             let path = url.standardizedFileURL.resolvingSymlinksInPath().path
             guard path.hasPrefix(root) else {
-                throw StageFailure("\(node.implementation.id.name) wrote its output \"\(port.name)\" outside its scratch folder: \(path)")
+                throw StageFailure("\(stage.id.name) wrote its output \"\(port.name)\" outside its scratch folder: \(path)")
             }
             guard FileManager.default.fileExists(atPath: path) else {
-                throw StageFailure("\(node.implementation.id.name) reported output \"\(port.name)\" at \(path), but there is no such file")
+                throw StageFailure("\(stage.id.name) reported output \"\(port.name)\" at \(path), but there is no such file")
             }
-            try await checkMedia(URL(fileURLWithPath: path), is: port, of: node)
+            try await checkMedia(URL(fileURLWithPath: path), is: port, of: stage, named: stageName)
             artifacts[port.name] = try await store.importFile(at: URL(fileURLWithPath: path), kind: port.kind, move: true)
         }
         return artifacts
@@ -202,7 +263,7 @@ public struct GraphRunner: Sendable {
 
     /// An output of kind audio, image or video must be one (ffprobe finds the stream), whatever a
     /// remote model or plugin sent: a text error page saved as `output.png` stops here, not later.
-    private func checkMedia(_ file: URL, is port: Port, of node: RenderPlan.Node) async throws {
+    private func checkMedia(_ file: URL, is port: Port, of stage: any RenderStage, named stageName: String) async throws {
         let wanted: String
         switch port.kind {
         case .audio: wanted = "audio"
@@ -217,8 +278,8 @@ public struct GraphRunner: Sendable {
         if isMedia { return }
         let size = (try? FileManager.default.attributesOfItem(atPath: file.path)[.size] as? Int) ?? 0
         throw StageFailure(
-            "\(node.implementation.id.name) produced output \"\(port.name)\" that is not \(wanted) (\(size) bytes, \(info.map { "read by ffprobe as \($0.formatName)" } ?? "unreadable by ffprobe"))",
-            hint: "a re-run tries again; if it keeps happening, the model or plugin behind stage \(node.name) is misbehaving")
+            "\(stage.id.name) produced output \"\(port.name)\" that is not \(wanted) (\(size) bytes, \(info.map { "read by ffprobe as \($0.formatName)" } ?? "unreadable by ffprobe"))",
+            hint: "a re-run tries again; if it keeps happening, the model or plugin behind stage \(stageName) is misbehaving")
     }
 
     private func record(_ node: RenderPlan.Node, _ outcome: Outcome, startedAt: Date?) async {
@@ -230,6 +291,28 @@ public struct GraphRunner: Sendable {
             error: outcome.error.map { "\($0)" }, log: outcome.logTail.isEmpty ? nil : outcome.logTail.joined(separator: "\n"),
             metadata: outcome.metadata.isEmpty ? nil : .object(JSONObject(outcome.metadata.sorted { $0.key < $1.key })))
         try? await store.updateStage(runID: runID, record)
+    }
+}
+
+extension GraphRunner {
+    /// Runs the units of a stage (`StageContext.runUnit`) with the graph's cache, journals and limits.
+    struct Units: StageUnits {
+        let runner: GraphRunner
+        let subject: Subject
+
+        func run(_ stage: any RenderStage, _ request: StageRequest, label: String, parent: StageContext) async throws -> UnitResult {
+            let key = try await runner.cacheKey(stage, request)
+            return try await runner.produce(
+                stage, request, key: key, stageName: "\(parent.stageName)-\(label)", subject: subject,
+                reporter: { progress in
+                    if case .log(let line) = progress { parent.log("\(label): \(line)") }
+                },
+                starting: {})
+        }
+
+        func keep(_ file: URL, kind: MediaKind) async throws -> Artifact {
+            try await runner.store.importFile(at: file, kind: kind, move: true)
+        }
     }
 }
 

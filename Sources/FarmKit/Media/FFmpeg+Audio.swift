@@ -28,6 +28,14 @@ extension FFmpeg {
         try await run(arguments, timeout: timeout, onTime: Self.fractions(of: expected, progress))
     }
 
+    /// The length of an audio file in seconds, as its header states it: read directly from a 16-bit
+    /// PCM WAV (no process started), else from ffprobe. Nil when it states none.
+    public func audioDuration(of url: URL) async throws -> Double? {
+        if let wave = try? await BlockingIO.run({ try PCMWave(url) }) { return wave.seconds }
+        let info = try await probe(url)
+        return info.audio?.duration ?? info.duration
+    }
+
     /// Decodes the whole first audio stream of `url` and returns how many seconds it yielded.
     ///
     /// Stops at the first decoding error (`-xerror`) and throws it as `MediaError.failed`. Compare the

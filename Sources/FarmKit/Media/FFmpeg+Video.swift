@@ -23,14 +23,16 @@ extension FFmpeg {
     ///
     /// An H.264 video at least as long as the audio is copied and cut at the audio's length (`-t`,
     /// since `-shortest` overruns with stream copy). A shorter video is re-encoded with its last frame
-    /// held (`tpad`); another codec is re-encoded. `progress` gets the fraction done, 0…1.
+    /// held (`tpad`); another codec is re-encoded. AAC audio is copied, other audio encoded to AAC at
+    /// `audioBitrate`. `progress` gets the fraction done, 0…1.
     @discardableResult
     public func muxVideo(
         _ video: URL, audio: URL, to output: URL, audioBitrate: String = "192k", timeout: Duration = .seconds(600),
         progress: (@Sendable (Double) -> Void)? = nil
     ) async throws -> VideoHandling {
-        let videoInfo = try await probe(video)
-        let audioInfo = try await probe(audio)
+        async let probedVideo = probe(video)
+        async let probedAudio = probe(audio)
+        let (videoInfo, audioInfo) = try await (probedVideo, probedAudio)
         guard let videoStream = videoInfo.video else {
             throw MediaError.unusableInput(path: video.path, problem: "has no video stream")
         }
@@ -55,7 +57,8 @@ extension FFmpeg {
             arguments += ["-filter_complex", "[0:v:0]tpad=stop_mode=clone:stop_duration=\(hold)[v]", "-map", "[v]"]
             arguments += Self.h264Encoding
         }
-        arguments += ["-map", "1:a:0", "-c:a", "aac", "-b:a", audioBitrate, "-t", Self.argument(audioSeconds)]
+        arguments += ["-map", "1:a:0"] + (audioStream.codec == "aac" ? ["-c:a", "copy"] : ["-c:a", "aac", "-b:a", audioBitrate])
+        arguments += ["-t", Self.argument(audioSeconds)]
         arguments += ["-movflags", "+faststart"] + Self.reproducibleOutput + ["-f", "mp4", output.path]
         try await run(arguments, timeout: timeout, onTime: Self.fractions(of: audioSeconds, progress))
         return handling

@@ -7,6 +7,8 @@ public struct Profile: Sendable {
         public let with: JSONObject
         public let from: [(port: String, source: String)]
         public let preset: String?
+        /// Rendered chunk by chunk (`ChunkedStage`).
+        public let chunked: Bool
         /// The file that last changed this stage, for messages.
         public let file: String
     }
@@ -67,9 +69,10 @@ public struct Profile: Sendable {
                 }
                 if let use = entry.use, use != merged.use {
                     // Another implementation: the parameters meant for the old one do not carry over.
-                    merged = ProfileDocument.StageEntry(use: use, from: merged.from)
+                    merged = ProfileDocument.StageEntry(use: use, from: merged.from, chunked: merged.chunked)
                 }
                 merged.preset = entry.preset ?? merged.preset
+                merged.chunked = entry.chunked ?? merged.chunked
                 for (key, value) in entry.with { merged.with[key] = value }
                 for link in entry.from {
                     merged.from.removeAll { $0.port == link.port }
@@ -94,7 +97,8 @@ public struct Profile: Sendable {
                 throw ProfileError(file: file, stage: name, field: "use", "missing: every stage names the implementation it uses",
                                    hint: "add \"use\": \"PROVIDER.STAGE\" (see farm providers list)")
             }
-            return Stage(name: name, use: use, with: entry.with, from: entry.from, preset: entry.preset, file: file)
+            return Stage(name: name, use: use, with: entry.with, from: entry.from, preset: entry.preset,
+                         chunked: entry.chunked ?? false, file: file)
         }
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 /// {
 ///   "description": "…", "extends": "vivid", "subject": "demo",
 ///   "inputs": { "song": "song.source" },
-///   "stages": { "cover": { "use": "replicate.rvc", "from": { "song": "song.audio" }, "preset": "mix", "with": {} } },
+///   "stages": { "cover": { "use": "replicate.rvc", "from": { "song": "song.audio" }, "preset": "mix", "with": {} },
+///               "performance": { "use": "replicate.sonic", "chunked": true, "from": { … } } },
 ///   "presets": { "replicate.rvc": { "mix": { "output_format": "mp3" } } },
 ///   "swap": { "replicate.rvc": "offline.voice" },
 ///   "limits": { "replicate": 8 },
@@ -20,6 +21,8 @@ struct ProfileDocument: Sendable {
         var with = JSONObject()
         var from: [(port: String, source: String)] = []
         var preset: String?
+        /// Render the stage chunk by chunk (`ChunkedStage`).
+        var chunked: Bool?
     }
 
     let name: String
@@ -37,7 +40,7 @@ struct ProfileDocument: Sendable {
     var output: String?
 
     static let topLevelFields = ["name", "description", "extends", "subject", "inputs", "stages", "presets", "swap", "limits", "output"]
-    static let stageFields = ["use", "with", "from", "preset"]
+    static let stageFields = ["use", "with", "from", "preset", "chunked"]
 
     /// Reads and checks the shape of a profile file.
     init(contentsOf url: URL) throws {
@@ -119,6 +122,12 @@ struct ProfileDocument: Sendable {
         entry.use = try string(object["use"], file: file, field: "use", stage: stage)
         entry.preset = try string(object["preset"], file: file, field: "preset", stage: stage)
         entry.with = try Self.object(object["with"], file: file, field: "with", stage: stage)
+        if let chunked = object["chunked"], !chunked.isNull {
+            guard let flag = chunked.boolValue else {
+                throw ProfileError(file: file, stage: stage, field: "chunked", "expected true or false, got \(chunked.typeName)")
+            }
+            entry.chunked = flag
+        }
         for (port, source) in try Self.object(object["from"], file: file, field: "from", stage: stage) {
             guard let source = source.stringValue else {
                 throw ProfileError(file: file, stage: stage, field: "from.\(port)", "expected \"STAGE.OUTPUT\", got \(source.typeName)")

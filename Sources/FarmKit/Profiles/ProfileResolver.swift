@@ -157,6 +157,16 @@ public struct ProfileResolver: Sendable {
     }
 
     private func implementation(for stage: Profile.Stage, in profile: Profile) throws -> any RenderStage {
+        let implementation = try registeredImplementation(for: stage, in: profile)
+        guard stage.chunked else { return implementation }
+        do {
+            return try ChunkedStage(wrapping: implementation)
+        } catch let failure as StageFailure {
+            throw ProfileError(file: stage.file, stage: stage.name, field: "chunked", failure.message, hint: failure.hint)
+        }
+    }
+
+    private func registeredImplementation(for stage: Profile.Stage, in profile: Profile) throws -> any RenderStage {
         let use = profile.swap[stage.use] ?? stage.use
         if let implementation = registry.stage(named: use) { return implementation }
         let field = use == stage.use ? "use" : "use (swapped to \(use))"

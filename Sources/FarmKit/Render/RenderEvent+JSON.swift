@@ -50,6 +50,8 @@ extension RenderEvent {
                 entry["predict_time"] = stage.metadata["predict_time"]
                 entry["estimated_cost_usd"] = stage.metadata["estimated_cost_usd"]
                 entry["prediction"] = stage.metadata["prediction"]
+                entry["chunks"] = stage.metadata["chunks"]
+                entry["chunks_cached"] = stage.metadata["chunks_cached"]
                 stages[stage.name] = .object(entry)
             }
             line["stages"] = .object(stages)

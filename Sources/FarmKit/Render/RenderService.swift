@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Renders: loads the profile and subject, checks everything, runs the graph, writes the result.
 /// The CLI (and later the web studio) are thin layers over this service.
@@ -39,10 +40,12 @@ public struct RenderService: Sendable {
     /// what happens after is in the summary.
     /// `resuming` names the earlier run this one continues (`farm runs resume`): finished stages
     /// come from the cache and journalled predictions are re-attached, as for any repeated render.
-    public func render(_ request: RenderRequest, resuming: String? = nil,
-                       events: @escaping @Sendable (RenderEvent) -> Void) async throws -> RenderSummary {
-        let clock = ContinuousClock()
-        let start = clock.now
+    /// `limits` fixes the concurrency of some providers (`--limit`), over the profile's.
+    public func render(
+        _ request: RenderRequest, resuming: String? = nil, limits: [String: Int] = [:],
+        events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> RenderSummary {
+        let start = ContinuousClock.now
         let plan = try plan(request)
         // The output folder is checked before anything is fetched; the name needs the song's title.
         _ = try outputPath(for: request, plan: plan, songTitle: nil)
@@ -51,7 +54,71 @@ public struct RenderService: Sendable {
         let destination = try outputPath(for: request, plan: plan, songTitle: songTitle(plan: plan, prepared: prepared))
         let store = try stores.open()
         await store.removeAbandonedTemporaryFiles()
+        let summary = try await run(
+            request, plan: plan, prepared: prepared, destination: destination, store: store, limits: ProviderLimits(limits),
+            resuming: resuming, start: start, events: events)
+        // Plugin processes live for one render.
+        await registry.shutdown()
+        return summary
+    }
 
+    /// Renders several requests at once in this process, sharing the store, uploads, the work in
+    /// flight and the providers' limits (`limits` fixes some of them, e.g. `replicate`: the most
+    /// predictions running at once across the batch). One job's failure does not stop the others.
+    /// `events` gets each job's events with the job's index.
+    public func renderBatch(
+        _ requests: [RenderRequest], limits: [String: Int], events: @escaping @Sendable (Int, RenderEvent) -> Void
+    ) async -> [Result<RenderSummary, any Error>] {
+        let start = ContinuousClock.now
+        var results = [Result<RenderSummary, any Error>](repeating: .failure(CancellationError()), count: requests.count)
+        var planned: [(index: Int, plan: RenderPlan)] = []
+        for (index, request) in requests.enumerated() {
+            do {
+                let plan = try plan(request)
+                _ = try outputPath(for: request, plan: plan, songTitle: nil)
+                planned.append((index, plan))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        let stores = StoreOpener(home: home)
+        let store: Store
+        do {
+            store = try stores.open()
+        } catch {
+            return results.map { _ in .failure(error) }
+        }
+        await store.removeAbandonedTemporaryFiles()
+        let shared = ProviderLimits(limits)
+        let destinations = DestinationClaims()
+        await withTaskGroup(of: (Int, Result<RenderSummary, any Error>).self) { group in
+            for job in planned {
+                let request = requests[job.index]
+                group.addTask {
+                    do {
+                        let jobEvents: @Sendable (RenderEvent) -> Void = { events(job.index, $0) }
+                        let prepared = try await Self.preflight(job.plan, refresh: request.refresh, stores: stores, ffmpeg: ffmpeg, events: jobEvents)
+                        let destination = try outputPath(for: request, plan: job.plan, songTitle: songTitle(plan: job.plan, prepared: prepared))
+                        try destinations.claim(destination, job: job.index)
+                        return (job.index, .success(try await run(
+                            request, plan: job.plan, prepared: prepared, destination: destination, store: store, limits: shared,
+                            resuming: nil, start: start, events: jobEvents)))
+                    } catch {
+                        return (job.index, .failure(error))
+                    }
+                }
+            }
+            for await (index, result) in group { results[index] = result }
+        }
+        await registry.shutdown()
+        return results
+    }
+
+    /// Runs a planned and checked render and publishes its result; its time counts from `start`.
+    private func run(
+        _ request: RenderRequest, plan: RenderPlan, prepared: [String: Preparation], destination: URL, store: Store,
+        limits: ProviderLimits, resuming: String?, start: ContinuousClock.Instant, events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> RenderSummary {
         var recorded = request.json.objectValue ?? JSONObject()
         recorded["directory"] = .string(workingDirectory.path)
         let run = try await store.createRun(NewRun(
@@ -61,9 +128,7 @@ public struct RenderService: Sendable {
             .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
         }))
 
-        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan, prepared: prepared)
-        // Plugin processes live for one render.
-        await registry.shutdown()
+        let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, limits: limits, events: events).run(plan, prepared: prepared)
         var status: RenderSummary.Status =
             outcomes.values.contains { $0.status == .interrupted } ? .interrupted
             : outcomes.values.allSatisfy { $0.status.hasOutputs } ? .succeeded : .failed
@@ -90,7 +155,7 @@ public struct RenderService: Sendable {
                              isBadInput: farmError?.exitCode == ExitStatus.badInput, logTail: outcome.logTail,
                              metadata: outcome.metadata)
             },
-            seconds: (clock.now - start).seconds)
+            seconds: (ContinuousClock.now - start).seconds)
         let failure = writeError.map { PublishError(destination: destination, underlying: $0).message }
             ?? summary.stages.first { $0.status == .failed }.map { "stage \($0.name) failed: \($0.error ?? "unknown error")" }
         try? await store.finishRun(id: run.id, status: RunStatus(rawValue: status.rawValue)!, output: output,
@@ -101,14 +166,42 @@ public struct RenderService: Sendable {
         return summary
     }
 
-    /// Runs every stage's preflight at once; the first failure stops the others and is thrown.
+    /// Runs the preflights of a plan's stages; the first failure stops the others and is thrown.
     /// Returns what they prepared, by stage name.
+    ///
+    /// A stage the store already holds the result of is not checked again (its inputs were checked
+    /// when it ran), so a repeated render makes almost no requests and starts almost no tools.
+    /// Which results are held can depend on what preflights prepare (the song a link names), so
+    /// stages that prepare go first (always), together with every stage that does not depend on
+    /// them; the stages downstream of them are looked up and checked once those are done.
     static func preflight(
         _ plan: RenderPlan, refresh: Bool, stores: StoreOpener, ffmpeg: FFmpeg, events: @escaping @Sendable (RenderEvent) -> Void
     ) async throws -> [String: Preparation] {
         let http = HTTPClient()
-        return try await withThrowingTaskGroup(of: (String, Preparation).self) { group in
-            for node in plan.nodes where node.canPreflight {
+        let runner = try stores.existing().map { GraphRunner(store: $0, ffmpeg: ffmpeg, runID: "", events: { _ in }) }
+        var downstream = Set(plan.nodes.filter(\.implementation.preflightPrepares).map(\.name))
+        for node in plan.nodes where node.dependencies.contains(where: downstream.contains) { downstream.insert(node.name) }
+
+        let cachedEarly = await runner?.cachedStages(plan) ?? []
+        let first = plan.nodes.filter {
+            $0.canPreflight && ($0.implementation.preflightPrepares || (!downstream.contains($0.name) && !cachedEarly.contains($0.name)))
+        }
+        var prepared = try await preflight(first, refresh: refresh, stores: stores, ffmpeg: ffmpeg, http: http, events: events)
+        let rest = plan.nodes.filter { $0.canPreflight && downstream.contains($0.name) && !$0.implementation.preflightPrepares }
+        guard !rest.isEmpty else { return prepared }
+        let cached = await runner?.cachedStages(plan, prepared: prepared) ?? []
+        let second = rest.filter { !cached.contains($0.name) }
+        prepared.merge(try await preflight(second, refresh: refresh, stores: stores, ffmpeg: ffmpeg, http: http, events: events)) { $1 }
+        return prepared
+    }
+
+    /// Runs the preflights of `nodes` at once; the first failure stops the others and is thrown.
+    private static func preflight(
+        _ nodes: [RenderPlan.Node], refresh: Bool, stores: StoreOpener, ffmpeg: FFmpeg, http: HTTPClient,
+        events: @escaping @Sendable (RenderEvent) -> Void
+    ) async throws -> [String: Preparation] {
+        try await withThrowingTaskGroup(of: (String, Preparation).self) { group in
+            for node in nodes {
                 let name = node.name
                 let context = PreflightContext(stageName: name, stores: stores, ffmpeg: ffmpeg, http: http, refresh: refresh) { report in
                     switch report {
@@ -174,6 +267,22 @@ public struct RenderService: Sendable {
     }
 }
 
+/// The output paths of a batch's jobs, so two jobs never write the same file.
+private final class DestinationClaims: Sendable {
+    private let claimed = Mutex<[String: Int]>([:])
+
+    func claim(_ destination: URL, job: Int) throws {
+        let other = claimed.withLock { claimed -> Int? in
+            if let other = claimed[destination.path] { return other }
+            claimed[destination.path] = job
+            return nil
+        }
+        if let other {
+            throw UsageError("jobs \(other + 1) and \(job + 1) of the batch both write \(destination.path)", hint: "give one of them another --out")
+        }
+    }
+}
+
 /// A mistake in how farm was called.
 public struct UsageError: FarmError {
     public let message: String
@@ -186,7 +295,6 @@ public struct UsageError: FarmError {
     }
 }
 
-/// The result cannot be written where the user asked.
 /// The finished video could not be written where the user asked (a full disk, say). The video
 /// is in the store, so a re-run writes it without rendering anything again.
 public struct PublishError: FarmError {

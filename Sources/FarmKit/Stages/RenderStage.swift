@@ -16,6 +16,12 @@ public protocol RenderStage: Sendable {
     var parameters: [ParamSpec] { get }
     /// Same inputs, same bytes. Informational: every stage is cached by key either way.
     var isDeterministic: Bool { get }
+    /// The longest audio input the stage accepts, in seconds (Sonic: 400); `nil` for no limit.
+    /// A chunked stage keeps every chunk under it.
+    var maxAudioSeconds: Double? { get }
+    /// Whether the stage splits its work into units (`StageContext.runUnit`). Such a stage takes
+    /// no slot of its provider's limit itself: each of its units does.
+    var runsUnits: Bool { get }
 
     /// Does the work. Output files must be written inside `context.scratchDirectory`; the host moves
     /// them into the store. Throw `StageFailure` for problems a user can act on.
@@ -28,6 +34,12 @@ public protocol RenderStage: Sendable {
     /// `request.prepared`. Default: nothing to check or prepare.
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation
 
+    /// Whether `preflight` may return a non-empty `Preparation` (which the stage's cache key then
+    /// depends on): such a preflight runs on every render, and the stages after it are looked up in
+    /// the cache only once it is done. Default `false`: the preflight only checks, and a stage whose
+    /// result is cached is not checked again.
+    var preflightPrepares: Bool { get }
+
     /// Extra cache-key material that the parameters alone do not capture, such as the digest of a
     /// local file a parameter names. `digest` returns the SHA-256 of a file, memoised by the store.
     /// Default: `nil`.
@@ -36,6 +48,9 @@ public protocol RenderStage: Sendable {
 
 extension RenderStage {
     public var isDeterministic: Bool { true }
+    public var maxAudioSeconds: Double? { nil }
+    public var runsUnits: Bool { false }
+    public var preflightPrepares: Bool { false }
     public var parameters: [ParamSpec] { [] }
     public func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation { .none }
     public func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON? { nil }

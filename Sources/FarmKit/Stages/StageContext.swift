@@ -14,11 +14,14 @@ public struct StageContext: Sendable {
     public let shared: any StageJournal
     private let reporter: @Sendable (StageProgress) -> Void
     private let journal: any StageJournal
+    private let units: (any StageUnits)?
 
-    /// `shared` defaults to the stage's own journal (for tests that need no sharing).
+    /// `shared` defaults to the stage's own journal (for tests that need no sharing). `units` is
+    /// the host's unit runner; without one, `runUnit` and `keep` throw.
     public init(
         stageName: String, scratchDirectory: URL, subject: Subject, ffmpeg: FFmpeg,
-        journal: any StageJournal, shared: (any StageJournal)? = nil, reporter: @escaping @Sendable (StageProgress) -> Void
+        journal: any StageJournal, shared: (any StageJournal)? = nil, units: (any StageUnits)? = nil,
+        reporter: @escaping @Sendable (StageProgress) -> Void
     ) {
         self.stageName = stageName
         self.scratchDirectory = scratchDirectory
@@ -26,6 +29,7 @@ public struct StageContext: Sendable {
         self.ffmpeg = ffmpeg
         self.journal = journal
         self.shared = shared ?? journal
+        self.units = units
         self.reporter = reporter
     }
 
@@ -60,6 +64,48 @@ public struct StageContext: Sendable {
     public func scratchFile(_ name: String) -> URL {
         scratchDirectory.appendingPathComponent(name)
     }
+
+    /// Runs `stage` on `request` as one unit of this stage's work (a chunk of a song, say). A unit
+    /// is cached, journalled and limited like a stage of the graph: its key is the key `stage`
+    /// would have as a node with these inputs and parameters, it takes a slot of its provider's
+    /// limit while it runs, and a unit that already ran is not run again. `label` names it in
+    /// progress and log lines.
+    public func runUnit(_ stage: any RenderStage, _ request: StageRequest, label: String) async throws -> UnitResult {
+        try await unitRunner().run(stage, request, label: label, parent: self)
+    }
+
+    /// Moves a file this stage made into the store (to feed a unit) and returns it as an artifact.
+    public func keep(_ file: URL, kind: MediaKind) async throws -> Artifact {
+        try await unitRunner().keep(file, kind: kind)
+    }
+
+    private func unitRunner() throws -> any StageUnits {
+        guard let units else {
+            throw StageFailure("stage \(stageName) splits its work into units, which needs the render host",
+                               hint: "run it as part of farm render")
+        }
+        return units
+    }
+}
+
+/// What a unit made: its outputs in the store and its metadata.
+public struct UnitResult: Sendable {
+    public let outputs: [String: Artifact]
+    public let metadata: [String: JSON]
+    /// Served from the cache: nothing ran (and nothing was paid) for it this time.
+    public let cached: Bool
+
+    public init(outputs: [String: Artifact], metadata: [String: JSON], cached: Bool) {
+        self.outputs = outputs
+        self.metadata = metadata
+        self.cached = cached
+    }
+}
+
+/// The host side of `StageContext.runUnit` and `keep`.
+public protocol StageUnits: Sendable {
+    func run(_ stage: any RenderStage, _ request: StageRequest, label: String, parent: StageContext) async throws -> UnitResult
+    func keep(_ file: URL, kind: MediaKind) async throws -> Artifact
 }
 
 /// Something a running stage tells the host.

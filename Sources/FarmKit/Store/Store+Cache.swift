@@ -16,38 +16,63 @@ extension Store {
     /// whose artifact files are missing or changed size is dropped and nil returned. A hit counts
     /// as a use (for `collectGarbage(unusedFor:)`).
     public func cachedResult(forKey key: String) async throws -> CachedResult? {
-        typealias Found = (stage: String, metadata: String, createdAt: Double, outputs: [String: Artifact])
         let found = try await databaseWrite { [self] db -> Found? in
-            guard let entry = try Row.fetchOne(
-                db, sql: "SELECT stage, metadata, created_at FROM cache_entries WHERE key = ?", arguments: [key])
-            else { return nil }
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT o.name, o.digest, o.kind, a.size FROM cache_outputs o
-                    JOIN artifacts a ON a.digest = o.digest WHERE o.key = ?
-                    """,
-                arguments: [key])
-            var outputs: [String: Artifact] = [:]
-            for row in rows {
-                let digest: String = row["digest"]
-                let path = artifactURL(digest)
-                guard let kind = MediaKind(rawValue: row["kind"]),
-                    let status = FileStatus(path), status.isRegularFile, status.size == row["size"]
-                else {
-                    try db.execute(sql: "DELETE FROM cache_entries WHERE key = ?", arguments: [key])
-                    return nil
-                }
-                outputs[row["name"]] = Artifact(digest: digest, path: path, kind: kind, size: status.size)
+            switch try lookup(db, key) {
+            case .none: return nil
+            case .damaged:
+                try db.execute(sql: "DELETE FROM cache_entries WHERE key = ?", arguments: [key])
+                return nil
+            case .found(let found):
+                let now = Date().storeTime
+                try db.execute(sql: "UPDATE cache_entries SET last_used_at = ? WHERE key = ?", arguments: [now, key])
+                try db.execute(
+                    sql: "UPDATE artifacts SET last_used_at = ? WHERE digest IN (SELECT digest FROM cache_outputs WHERE key = ?)",
+                    arguments: [now, key])
+                return found
             }
-            let now = Date().storeTime
-            try db.execute(sql: "UPDATE cache_entries SET last_used_at = ? WHERE key = ?", arguments: [now, key])
-            try db.execute(
-                sql: "UPDATE artifacts SET last_used_at = ? WHERE digest IN (SELECT digest FROM cache_outputs WHERE key = ?)",
-                arguments: [now, key])
-            return (entry["stage"], entry["metadata"], entry["created_at"], outputs)
         }
-        guard let found else { return nil }
+        return try found.map { try result($0, key: key) }
+    }
+
+    /// The result stored under `key`, read without changing anything (no use is counted, nothing
+    /// damaged is dropped): for looking ahead before a render starts.
+    public func peekCachedResult(forKey key: String) async throws -> CachedResult? {
+        let found = try await databaseRead { [self] db -> Found? in
+            if case .found(let found) = try lookup(db, key) { return found }
+            return nil
+        }
+        return try found.map { try result($0, key: key) }
+    }
+
+    private typealias Found = (stage: String, metadata: String, createdAt: Double, outputs: [String: Artifact])
+
+    private enum Lookup { case none, damaged, found(Found) }
+
+    /// The cache entry under `key` with its outputs, checked against the files on disk.
+    private func lookup(_ db: Database, _ key: String) throws -> Lookup {
+        guard let entry = try Row.fetchOne(
+            db, sql: "SELECT stage, metadata, created_at FROM cache_entries WHERE key = ?", arguments: [key])
+        else { return .none }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT o.name, o.digest, o.kind, a.size FROM cache_outputs o
+                JOIN artifacts a ON a.digest = o.digest WHERE o.key = ?
+                """,
+            arguments: [key])
+        var outputs: [String: Artifact] = [:]
+        for row in rows {
+            let digest: String = row["digest"]
+            let path = artifactURL(digest)
+            guard let kind = MediaKind(rawValue: row["kind"]),
+                let status = FileStatus(path), status.isRegularFile, status.size == row["size"]
+            else { return .damaged }
+            outputs[row["name"]] = Artifact(digest: digest, path: path, kind: kind, size: status.size)
+        }
+        return .found((entry["stage"], entry["metadata"], entry["created_at"], outputs))
+    }
+
+    private func result(_ found: Found, key: String) throws -> CachedResult {
         let metadata = try parseStoredJSON(found.metadata, "metadata of cache entry \(key)")
         return CachedResult(
             outputs: found.outputs, metadata: metadata.objectValue?.dictionary ?? [:], stage: found.stage,

@@ -6,10 +6,13 @@ import OfflineProvider
 /// --profile offline` runs) plus a few ffmpeg conversions.
 struct OfflineMedia: Sendable {
     let ffmpeg: FFmpeg
+    /// `Configuration.cheapMedia`: voices and faces made with a fraction of the work.
+    let cheap: Bool
     private let stages: [String: any RenderStage]
 
-    init(ffmpeg: FFmpeg) {
+    init(ffmpeg: FFmpeg, cheap: Bool = false) {
         self.ffmpeg = ffmpeg
+        self.cheap = cheap
         var stages: [String: any RenderStage] = [:]
         for stage in OfflineProvider().stages() { stages[stage.id.name] = stage }
         self.stages = stages
@@ -25,7 +28,12 @@ struct OfflineMedia: Sendable {
 
     /// `offline.voice`: the song pitch-shifted, whole (`isolated` false) or as vocals only; WAV.
     func voice(song: URL, isolated: Bool, semitones: Int, in folder: URL, log: @escaping @Sendable (String) -> Void) async throws -> URL {
-        try await run(
+        if cheap {
+            let output = folder.appendingPathComponent("voice-\(UUID().uuidString).wav")
+            try await ffmpeg.normalizeAudio(song, to: output)
+            return output
+        }
+        return try await run(
             "offline.voice", inputs: ["song": artifact(song, .audio)],
             parameters: ["mode": .string(isolated ? "isolated" : "mix"), "pitch_semitones": .integer(Int64(max(-12, min(12, semitones))))],
             output: "audio", in: folder, log: log)
@@ -33,9 +41,26 @@ struct OfflineMedia: Sendable {
 
     /// `offline.face`: a square mp4 of the image lit by the audio, 25 fps, as long as the audio.
     func face(image: URL, audio: URL, size: Int, in folder: URL, log: @escaping @Sendable (String) -> Void) async throws -> URL {
-        try await run(
+        if cheap { return try await stillFace(image: image, audio: audio, size: size, in: folder) }
+        return try await run(
             "offline.face", inputs: ["image": artifact(image, .image), "audio": artifact(audio, .audio)],
             parameters: ["size": .integer(Int64(size)), "fps": 25], output: "video", in: folder, log: log)
+    }
+
+    /// The cheap face: the still's centred square, looped for as long as the audio (same size, frame
+    /// rate and length as `offline.face`), encoded with the fastest settings.
+    private func stillFace(image: URL, audio: URL, size: Int, in folder: URL) async throws -> URL {
+        let seconds = await audioSeconds(audio) ?? 0
+        let output = folder.appendingPathComponent("face-\(UUID().uuidString).mp4")
+        let side = size / 2 * 2
+        try await ffmpeg.run([
+            "-i", image.path, "-i", audio.path, "-filter_complex",
+            "[0:v]crop=w='min(iw,ih)':h='min(iw,ih)',scale=\(side):\(side),setsar=1,format=yuv420p,loop=loop=-1:size=1,setpts=N/(25*TB)[v]",
+            "-map", "[v]", "-frames:v", "\(max(1, Int((seconds * 25).rounded())))", "-r", "25", "-c:v", "libx264", "-preset", "ultrafast",
+            "-tune", "stillimage", "-pix_fmt", "yuv420p", "-map", "1:a:0", "-t", String(format: "%.6f", seconds), "-c:a", "aac",
+            "-f", "mp4", output.path,
+        ], timeout: .seconds(max(600, Int(seconds * 4))))
+        return output
     }
 
     /// The PNG as `format` (webp, jpg or png) at `quality` (0–100).

@@ -75,7 +75,8 @@ enum Flux {
             try await job.engine.media.convertImage(png, to: format, quality: quality, output: output)
             files.append((output, "out-\(index).\(format)"))
         }
-        return Outcome(produced: .files(files), steps: steps)
+        // Diffusion time grows with the steps (28 is the model's default).
+        return Outcome(produced: .files(files), steps: steps, work: Double(steps) / 28)
     }
 
     static func runPro(_ job: Job) async throws -> Outcome {
@@ -93,7 +94,8 @@ enum Flux {
             prompt: job.string("prompt") ?? "", seed: seed, width: clamp(width), height: clamp(height), in: job.folder, log: job.log)
         let output = job.folder.appendingPathComponent("output.\(format)")
         try await job.engine.media.convertImage(png, to: format, quality: 90, output: output)
-        return Outcome(produced: .file(output, name: "output.\(format)"), steps: job.int("steps") ?? 40)
+        let steps = job.int("steps") ?? 40
+        return Outcome(produced: .file(output, name: "output.\(format)"), steps: steps, work: Double(steps) / 40)
     }
 
     private static func size(_ job: Job, roundTo multiple: Int) -> (Int, Int) {
@@ -220,7 +222,10 @@ enum Sonic {
         }
         let video = try await job.engine.media.face(image: image.path, audio: sound, size: side, in: job.folder, log: job.log)
         job.log("Video generation complete")
-        return Outcome(produced: .file(video, name: "output.mp4"), audioSeconds: used, steps: job.int("inference_steps") ?? 25)
+        // Diffusion time grows with the steps and the pixels (25 steps at 512×512 is the default).
+        let steps = job.int("inference_steps") ?? 25
+        return Outcome(produced: .file(video, name: "output.mp4"), audioSeconds: used, steps: steps,
+                       work: Double(steps) / 25 * pow(Double(side) / 512, 2))
     }
 }
 

@@ -30,6 +30,9 @@ struct Outcome: Sendable {
     var audioSeconds = 0.0
     /// Steps to show as a progress bar in the logs while the latency runs out.
     var steps = 10
+    /// How much work this input is compared with the model's defaults (steps, resolution): scales
+    /// the processing latency.
+    var work = 1.0
 }
 
 /// One run of a model: its input with defaults, a work folder, logging, input fetching.
@@ -124,7 +127,7 @@ extension Engine {
         }
 
         // The rest of the scripted latency, with a progress bar in the logs.
-        let target = clock + scaled(latency.base + latency.perAudioSecond * outcome.audioSeconds)
+        let target = clock + scaled((latency.base + latency.perAudioSecond * outcome.audioSeconds) * outcome.work)
         let steps = max(1, min(outcome.steps, 50))
         var shown = 0
         while ContinuousClock.now < target, !Task.isCancelled {

@@ -65,7 +65,7 @@ final class Engine: Sendable {
 
     init(configuration: FakeReplicate.Configuration) {
         self.configuration = configuration
-        media = OfflineMedia(ffmpeg: configuration.ffmpeg)
+        media = OfflineMedia(ffmpeg: configuration.ffmpeg, cheap: configuration.cheapMedia)
         if let folder = configuration.storageDirectory {
             storage = folder
             ownsStorage = false
