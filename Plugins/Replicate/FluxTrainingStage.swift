@@ -98,7 +98,9 @@ struct FluxTrainingStage: ReplicateStage {
     private func start(_ trainer: ModelReference, destination: String, input: JSONObject, in context: StageContext) async throws -> Prediction {
         if var id = try await context.recall(Self.journalKey) {
             if id.hasPrefix(Self.pendingPrefix) {
-                id = try await client.recentTraining(of: trainer, input: input)?.id ?? ""
+                // Made after the mark, give or take the clocks' difference: not an older one of the same input.
+                let marked = Double(id.dropFirst(Self.pendingPrefix.count)).map { Date(timeIntervalSince1970: $0 - client.configuration.clockSkew) }
+                id = try await client.recentTraining(of: trainer, input: input, createdAfter: marked)?.id ?? ""
                 if !id.isEmpty { context.log("found training \(id), started by an interrupted run") }
             }
             if !id.isEmpty {

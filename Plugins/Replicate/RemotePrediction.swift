@@ -44,7 +44,10 @@ package struct RemotePrediction {
         if var id = try await context.recall(Self.journalKey) {
             if id.hasPrefix(Self.pendingPrefix) {
                 // An earlier run stopped while creating: the prediction may exist without its id.
-                id = try await client.recentPrediction(of: runnable, input: input)?.id ?? ""
+                // It was made after the mark (allowing for the clocks of this machine and Replicate's
+                // to differ), so an older prediction of the same input is not taken for it.
+                let marked = Double(id.dropFirst(Self.pendingPrefix.count)).map { Date(timeIntervalSince1970: $0 - client.configuration.clockSkew) }
+                id = try await client.recentPrediction(of: runnable, input: input, createdAfter: marked)?.id ?? ""
                 if !id.isEmpty { context.log("found prediction \(id), created by an interrupted run") }
             }
             if !id.isEmpty, let result = try await reattach(id, model: model, in: context) {

@@ -60,18 +60,21 @@ extension ReplicateClient {
         request.mayRepeat = false
         let what = "a training of \(trainer)"
         try await creates.pace()
+        let sentAt = Date()
         do {
             return try Prediction(json: try Self.decode(try await http.send(request, retrying: .create), what: what))
         } catch let error as HTTPError where !error.isSurelyNotSent && error.statusCode == nil {
-            if let existing = try await recentTraining(of: trainer, input: input) { return existing }
+            if let existing = try await recentTraining(of: trainer, input: input, createdAfter: sentAt.addingTimeInterval(-configuration.clockSkew)) {
+                return existing
+            }
             return try Prediction(json: try Self.decode(try await http.send(request, retrying: .create), what: what))
         }
     }
 
-    /// A training made in the last day for the same trainer and input, if any.
-    func recentTraining(of trainer: ModelReference, input: JSONObject) async throws -> Prediction? {
+    /// A training made in the last day (and not before `earliest`) for the same trainer and input, if any.
+    func recentTraining(of trainer: ModelReference, input: JSONObject, createdAfter earliest: Date? = nil) async throws -> Prediction? {
         let page = try await call("GET", "trainings", what: "the recent trainings")
-        let cutoff = Date().addingTimeInterval(-86_400)
+        let cutoff = max(Date().addingTimeInterval(-86_400), earliest ?? .distantPast)
         let wanted = JSON.object(input).canonicalString
         for item in page["results"]?.arrayValue ?? [] {
             guard let training = try? Prediction(json: item), training.model == trainer.model || training.version == trainer.version,

@@ -100,21 +100,25 @@ public final class ReplicateClient: Sendable {
         request.mayRepeat = false
         let what = "a prediction of \(model)"
         try await creates.pace()
+        let sentAt = Date()
         do {
             let response = try await http.send(request, retrying: .create)
             return try Prediction(json: try Self.decode(response, what: what))
         } catch let error as HTTPError where !error.isSurelyNotSent && error.statusCode == nil {
             // Sent but unanswered: it may exist. Adopt it rather than paying twice.
-            if let existing = try await recentPrediction(of: model, input: input) { return existing }
+            if let existing = try await recentPrediction(of: model, input: input, createdAfter: sentAt.addingTimeInterval(-configuration.clockSkew)) {
+                return existing
+            }
             let response = try await http.send(request, retrying: .create)
             return try Prediction(json: try Self.decode(response, what: what))
         }
     }
 
-    /// A prediction created in the last ten minutes for the same model and input, if any.
-    func recentPrediction(of model: ModelReference, input: JSONObject) async throws -> Prediction? {
+    /// A prediction created in the last ten minutes (and not before `earliest`) for the same model
+    /// and input, if any.
+    func recentPrediction(of model: ModelReference, input: JSONObject, createdAfter earliest: Date? = nil) async throws -> Prediction? {
         let page = try await call("GET", "predictions", what: "the recent predictions")
-        let cutoff = Date().addingTimeInterval(-600)
+        let cutoff = max(Date().addingTimeInterval(-600), earliest ?? .distantPast)
         let wanted = JSON.object(input).canonicalString
         for item in page["results"]?.arrayValue ?? [] {
             guard let prediction = try? Prediction(json: item) else { continue }

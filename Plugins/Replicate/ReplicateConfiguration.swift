@@ -15,6 +15,9 @@ public struct ReplicateConfiguration: Sendable {
     public var minPollInterval: Duration = .milliseconds(250)
     public var maxPollInterval: Duration = .seconds(5)
     public var pollFraction = 0.005
+    /// How far this machine's clock may be off Replicate's, in seconds: a prediction looked up after
+    /// a lost create must have been made no earlier than this before the create was sent.
+    public var clockSkew: TimeInterval = 15
     /// Largest output file farm downloads.
     public var maxOutputBytes: Int64 = 4 << 30
     private let tokenValue: String?

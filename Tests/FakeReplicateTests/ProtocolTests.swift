@@ -80,7 +80,8 @@ extension FakeReplicateSuite {
             }
             defer { Task { await fake.stop() } }
             let flux = "/models/black-forest-labs/flux-dev-lora/predictions"
-            let body: JSON = ["input": ["prompt": "x", "megapixels": "0.25", "num_inference_steps": 20]]
+            // 28 steps: the model's default, so the prediction takes the scripted 2.5 s.
+            let body: JSON = ["input": ["prompt": "x", "megapixels": "0.25", "num_inference_steps": 28]]
             let held = try await fake.api.post(flux, body, headers: ["Prefer": "wait=1"])
             #expect(held.status == 201)
             #expect(held.headers["preference-applied"] == "wait=1")
@@ -105,7 +106,7 @@ extension FakeReplicateSuite {
             #expect(id.count == 26 && id.allSatisfy { $0.isLowercase || $0.isNumber })
             #expect(done["urls"]?["get"]?.stringValue == "\(fake.api.base.absoluteString)/predictions/\(id)")
             #expect(done["urls"]?["cancel"]?.stringValue == "\(fake.api.base.absoluteString)/predictions/\(id)/cancel")
-            #expect(done["logs"]?.stringValue?.contains("100%|██████████| 20/20") == true)
+            #expect(done["logs"]?.stringValue?.contains("100%|██████████| 28/28") == true)
             let predict = try #require(done["metrics"]?["predict_time"]?.doubleValue), total = try #require(done["metrics"]?["total_time"]?.doubleValue)
             #expect(predict >= 2.4 && total > predict)
             for key in ["created_at", "started_at", "completed_at"] {

@@ -9,12 +9,16 @@ import Testing
 @Suite(.serialized) struct ReplicateClientTests {
     static let token = "r8_test_token"
 
-    private func withFake(_ body: (FakeReplicateServer, ReplicateClient) async throws -> Void) async throws {
+    private func withFake(
+        clockSkew: TimeInterval? = nil, _ body: (FakeReplicateServer, ReplicateClient) async throws -> Void
+    ) async throws {
         var configuration = FakeReplicate.Configuration()
         configuration.latencyScale = 0.01
         let server = FakeReplicateServer(configuration: configuration)
         let base = try await server.start()
-        let client = ReplicateClient(configuration: .fromEnvironment(["REPLICATE_API_TOKEN": Self.token, "REPLICATE_BASE_URL": base.absoluteString]))
+        var settings = ReplicateConfiguration.fromEnvironment(["REPLICATE_API_TOKEN": Self.token, "REPLICATE_BASE_URL": base.absoluteString])
+        if let clockSkew { settings.clockSkew = clockSkew }
+        let client = ReplicateClient(configuration: settings)
         do {
             try await body(server, client)
         } catch {
@@ -82,6 +86,23 @@ import Testing
             #expect(ledger.predictions.count == 1)
             #expect(ledger.predictions.first?.id == prediction.id)
             #expect(ledger.predictions.first?.responseLost == true)
+        }
+    }
+
+    /// A lost create (or a run killed while creating) adopts only a prediction made after it was
+    /// sent: an older prediction of the same input, say from an earlier render, is not taken for it.
+    @Test func anOlderPredictionOfTheSameInputIsNotAdopted() async throws {
+        try await withFake(clockSkew: 0.5) { server, client in
+            let older = try await client.createPrediction(flux, input: fluxInput)
+            #expect(try await client.recentPrediction(of: flux, input: fluxInput)?.id == older.id)
+            let later = Date().addingTimeInterval(1)
+            #expect(try await client.recentPrediction(of: flux, input: fluxInput, createdAfter: later) == nil)
+
+            server.inject(FakeReplicate.Faults(rules: [.next(1, .create, .responseLost)]))
+            try await Task.sleep(for: .seconds(1.5))
+            let lost = try await client.createPrediction(flux, input: fluxInput)
+            #expect(lost.id != older.id)
+            #expect(server.ledger().predictions.map(\.id) == [older.id, lost.id])
         }
     }
 

@@ -37,7 +37,7 @@ import SystemPackage
         #expect(report["state"] == "succeeded", "\(output)")
         // Every stage was seen waiting or running before it succeeded.
         let stages = try #require(report["stages"]?.objectValue?.dictionary)
-        #expect(Set(stages.keys) == ["song", "portrait", "cover", "vocals", "performance", "video"])
+        #expect(Set(stages.keys) == ["song", "portrait", "cover", "vocals", "performance", "sound", "video"])
         for (name, history) in stages {
             let states = history.arrayValue?.compactMap(\.stringValue) ?? []
             #expect(states.last == "succeeded", "\(name): \(states)")
