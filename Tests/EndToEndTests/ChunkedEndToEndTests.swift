@@ -132,4 +132,48 @@ import Testing
         let info = try await FFmpeg().probe(vivid.sandbox.file("long.mp4"))
         #expect(info.video?.width == 256)
     }
+
+    /// vivid-scenes: a second FLUX still for the loud passages. The loud middle chunk is rendered
+    /// from it and the quiet ones from the first; choosing scenes by time instead re-renders only
+    /// the chunks whose still changed.
+    @Test func loudPassagesAreRenderedFromTheSceneStill() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        // Quiet verses and a chorus 12 dB louder from 16 to 32 s; pauses at 16 and 32 s.
+        let song = try await TestMedia.phrases(seconds: 48, pauses: Self.pauses, loud: [16...32], to: vivid.sandbox.file("song.wav"))
+        func render(_ extra: [String]) async throws -> FarmCLI.Result {
+            try await vivid.sandbox.farm.run(["render", "--profile", "vivid-scenes", "--subject", "alice", "--song", song.path, "--json",
+                                              "--set", "performance.chunk_seconds=16"] + extra)
+        }
+
+        let first = try await render(["--out", "a.mp4"])
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let performance = try #require(try first.finished()["stages"]?["performance"])
+        #expect(performance["chunks"] == 3)
+        #expect(performance["scenes"] == [1, 2, 1])
+        let flux = vivid.server.ledger().predictions(of: "farm-test/alice-flux")
+        #expect(flux.count == 2)
+        #expect(flux.contains { $0.input["prompt"]?.stringValue?.contains("chorus") == true })
+        let chunks = sonic(vivid)
+        #expect(chunks.count == 3)
+        let images = Dictionary(grouping: chunks, by: { $0.input["image"]?.stringValue ?? "" }).mapValues(\.count)
+        #expect(images.values.sorted() == [1, 2], "two stills: one for the chorus chunk, one for both verses")
+        try await expectFrameExact(vivid.sandbox.file("a.mp4"), song: song)
+
+        // Sections by time: a new section at 30 s puts the last chunk on the second still. The
+        // first chunk keeps its still and comes from the cache; the other two are made again.
+        let byTime = try await render(["--out", "b.mp4", "--set", "performance.chunk_scenes=times", "--set", "performance.chunk_scene_starts=[0,30]"])
+        #expect(byTime.status == 0, "stderr: \(byTime.standardError)")
+        let again = try #require(try byTime.finished()["stages"]?["performance"])
+        #expect(again["scenes"] == [1, 1, 2])
+        #expect(again["chunks_cached"] == 1)
+        #expect(sonic(vivid).count == 5)
+        #expect(vivid.server.ledger().predictions(of: "farm-test/alice-flux").count == 2)
+
+        // "times" without times is a clear error before anything runs.
+        let missing = try await render(["--out", "c.mp4", "--set", "performance.chunk_scenes=times"])
+        #expect(missing.status == 2)
+        #expect(missing.standardOutput.contains("chunk_scene_starts"), "stdout: \(missing.standardOutput)")
+        #expect(vivid.server.ledger().predictions.count == 2 + 2 + 5)
+    }
 }

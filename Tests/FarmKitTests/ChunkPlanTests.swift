@@ -103,4 +103,42 @@ import Testing
         let info = try await FFmpeg().probe(chunk)
         #expect(abs((info.duration ?? 0) - Double(plan.chunks[1].frames.count) / 25) < 0.001)
     }
+
+    // MARK: Scenes
+
+    @Test func loudPassagesTakeTurnsAtTheSceneStills() {
+        // Verse, chorus, verse, chorus, bridge-like loud passage: the median is a verse's level.
+        let levels: [Double] = [-30, -31, -18, -17, -30, -29, -18, -30, -16]
+        #expect(SceneChoice.byLoudness(levels: levels, stills: 2) == [0, 0, 1, 1, 0, 0, 1, 0, 1])
+        #expect(SceneChoice.byLoudness(levels: levels, stills: 3) == [0, 0, 1, 1, 0, 0, 2, 0, 1])
+        #expect(SceneChoice.byLoudness(levels: levels, stills: 1) == levels.map { _ in 0 })
+        // An even level everywhere has no loud passage; a margin below 2 dB is not one either.
+        #expect(SceneChoice.byLoudness(levels: [-20, -20, -20], stills: 2) == [0, 0, 0])
+        #expect(SceneChoice.byLoudness(levels: [-20, -18.5, -20], stills: 2) == [0, 0, 0])
+    }
+
+    @Test func sectionTimesPickTheStillOfTheChunksMiddle() {
+        let middles: [Double] = [5, 15, 25, 35, 45]
+        #expect(SceneChoice.byTimes(starts: [0, 20, 40], middles: middles, stills: 2) == [0, 0, 1, 1, 0])
+        #expect(SceneChoice.byTimes(starts: [40, 20, 0], middles: middles, stills: 3) == [0, 0, 1, 1, 2])
+        // Before the first start: the first section.
+        #expect(SceneChoice.byTimes(starts: [10, 30], middles: middles, stills: 2) == [0, 0, 0, 1, 1])
+    }
+
+    @Test func chunkLevelsFollowTheAudio() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let song = try await TestMedia.phrases(seconds: 30, pauses: [9.7...10.3, 19.7...20.3], loud: [10...20], to: folder.file("song.wav"))
+        let wave = try PCMWave(song)
+        let hop = wave.sampleRate / 100
+        let power = try wave.power(hop: hop)
+        let plan = try ChunkPlan(power: power, hop: hop, sampleRate: wave.sampleRate, sampleCount: wave.frames,
+                                 settings: .init(target: 10, search: 2, maximum: nil, frameRate: 25, overlapFrames: 0))
+        let levels = SceneChoice.levels(of: plan, power: power, hop: hop)
+        #expect(levels.count == 3)
+        // 12 dB louder in the middle (a little less: its pauses are silent).
+        #expect(levels[1] - levels[0] > 10 && levels[1] - levels[2] > 10, "\(levels)")
+        #expect(SceneChoice.byLoudness(levels: levels, stills: 2) == [0, 1, 0])
+        #expect(SceneChoice.middles(of: plan).map { ($0 / 5).rounded() * 5 } == [5, 15, 25])
+    }
 }

@@ -17,11 +17,13 @@ public enum TestMedia {
 
     /// A 16-bit 44.1 kHz stereo WAV that "sings" (a tone whose pitch wanders, like phrases of a
     /// voice) except in `pauses`, which are digital silence: the quiet points a chunked stage
-    /// should cut at.
+    /// should cut at. With `loud` ranges, the voice is 12 dB quieter outside them (verses and a
+    /// chorus).
     @discardableResult
-    public static func phrases(seconds: Double, pauses: [ClosedRange<Double>], to url: URL) async throws -> URL {
+    public static func phrases(seconds: Double, pauses: [ClosedRange<Double>], loud: [ClosedRange<Double>] = [], to url: URL) async throws -> URL {
         let silent = pauses.map { "between(t,\($0.lowerBound),\($0.upperBound))" }.joined(separator: "+")
-        let voice = "0.4*sin(2*PI*(220+60*sin(2*PI*0.7*t))*t)"
+        let gain = loud.isEmpty ? "0.4" : "(0.1+0.3*(" + loud.map { "between(t,\($0.lowerBound),\($0.upperBound))" }.joined(separator: "+") + "))"
+        let voice = "\(gain)*sin(2*PI*(220+60*sin(2*PI*0.7*t))*t)"
         let expression = pauses.isEmpty ? voice : "if(\(silent),0,\(voice))"
         try await ffmpeg.run([
             "-f", "lavfi", "-i", "aevalsrc='\(expression)':s=44100:d=\(seconds)",

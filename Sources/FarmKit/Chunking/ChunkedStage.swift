@@ -9,12 +9,19 @@ import Foundation
 ///
 /// A profile asks for it with `"chunked": true` on a stage; the wrapped stage's parameters stay
 /// as they are and the `chunk_*` parameters below are added.
+///
+/// Scenes: when the wrapped stage takes one image (Sonic's portrait), the wrapper takes up to
+/// three more, `scene_2`…`scene_4`, all optional. With any connected, each chunk is rendered from
+/// the still of its scene (`SceneChoice`), so the video cuts between stills at chunk cuts, which
+/// fall in pauses.
 public struct ChunkedStage: RenderStage {
     /// The version of the chunking itself (cuts, join); part of every cache key of the wrapper.
     static let version = 1
 
     public let inner: any RenderStage
     private let audioPort: String
+    /// The wrapped stage's image input, when it has exactly one: what scene stills replace.
+    private let imagePort: String?
     public let id: StageID
 
     /// Wraps `inner`; throws unless it has exactly one audio input and one video output.
@@ -30,15 +37,28 @@ public struct ChunkedStage: RenderStage {
         }
         self.inner = inner
         audioPort = audio[0].name
+        let images = inner.inputs.filter { $0.kind == .image }
+        imagePort = images.count == 1 && !inner.inputs.contains { $0.name.hasPrefix("scene_") } ? images[0].name : nil
         id = StageID(inner.id.name + "+chunked", version: inner.id.version)
     }
 
     public var summary: String { inner.summary + ", rendered in chunks cut at quiet points" }
-    public var inputs: [Port] { inner.inputs }
+    public var inputs: [Port] { inner.inputs + (imagePort == nil ? [] : Self.scenePorts) }
     public var outputs: [Port] { inner.outputs }
     public var isDeterministic: Bool { inner.isDeterministic }
     public var runsUnits: Bool { true }
-    public var parameters: [ParamSpec] { inner.parameters + Self.chunkParameters }
+    public var parameters: [ParamSpec] { inner.parameters + Self.chunkParameters + (imagePort == nil ? [] : Self.sceneParameters) }
+
+    static let scenePorts = (2...4).map {
+        Port("scene_\($0)", .image, "the still of scene \($0): the chunks chunk_scenes gives it are rendered from it", optional: true)
+    }
+
+    static let sceneParameters = [
+        ParamSpec("chunk_scenes", .string, default: "loudness", choices: ["loudness", "times"],
+                  "with scene stills connected, which chunks show which still. loudness: chunks clearly louder than the song's median chunk (choruses) show scene 2, the next loud passage scene 3, …, the rest the first still; times: chunk_scene_starts"),
+        ParamSpec("chunk_scene_starts", .array,
+                  "for chunk_scenes \"times\": seconds where sections start; the k-th section shows the k-th still, cycling through those connected"),
+    ]
 
     static let chunkParameters = [
         ParamSpec("chunk_seconds", .number, default: 24, range: 2...3600,
@@ -58,7 +78,19 @@ public struct ChunkedStage: RenderStage {
     public var preflightPrepares: Bool { inner.preflightPrepares }
 
     public func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
-        try await inner.preflight(innerParameters(parameters), in: context)
+        if parameters["chunk_scenes"]?.stringValue == "times" {
+            _ = try Self.sceneStarts(parameters)
+        }
+        return try await inner.preflight(innerParameters(parameters), in: context)
+    }
+
+    /// `chunk_scene_starts`, which `chunk_scenes` "times" needs.
+    private static func sceneStarts(_ parameters: [String: JSON]) throws -> [Double] {
+        guard let starts = parameters["chunk_scene_starts"]?.arrayValue?.compactMap(\.doubleValue), !starts.isEmpty else {
+            throw StageFailure("chunk_scenes is \"times\" but chunk_scene_starts gives no times",
+                               hint: "set chunk_scene_starts to the seconds where sections start, e.g. [0, 42.5, 80]", isBadInput: true)
+        }
+        return starts
     }
 
     public func cacheIdentity(_ request: StageRequest, digest: @Sendable (URL) async throws -> String) async throws -> JSON? {
@@ -98,10 +130,22 @@ public struct ChunkedStage: RenderStage {
                         + zip(plan.cutSeconds, plan.cutLevels).map { String(format: "%.2f s (%.0f dB)", $0, $1) }.joined(separator: ", "))
         }
 
+        let stills = try imagePort.map { [try request.input($0)] + Self.scenePorts.compactMap { request.inputs[$0.name] } } ?? []
+        var scenes = plan.chunks.map { _ in 0 }
+        if stills.count > 1 {
+            if request.string("chunk_scenes") == "times" {
+                let starts = try Self.sceneStarts(request.parameters)
+                scenes = SceneChoice.byTimes(starts: starts, middles: SceneChoice.middles(of: plan), stills: stills.count)
+            } else {
+                scenes = SceneChoice.byLoudness(levels: SceneChoice.levels(of: plan, power: power, hop: hop), stills: stills.count)
+            }
+            context.log("scenes: " + scenes.enumerated().map { "chunk \($0.offset + 1) still \($0.element + 1)" }.joined(separator: ", "))
+        }
+
         let sound = context.scratchFile("audio.m4a")
         let audio = source
         async let encoded: Void = context.ffmpeg.encodeLossless(audio, to: sound, timeout: Self.timeout(wave.seconds))
-        let results = try await renderChunks(wave, plan: plan, request: request, in: context)
+        let results = try await renderChunks(wave, plan: plan, stills: stills, scenes: scenes, request: request, in: context)
         try await encoded
 
         context.progress(nil, "joining \(count) chunks")
@@ -111,18 +155,23 @@ public struct ChunkedStage: RenderStage {
             clips, overlapFrames: count > 1 ? fadeFrames : 0, frameRate: frameRate, audio: sound, to: output, timeout: Self.timeout(wave.seconds))
         context.log("joined \(count) chunks (\(crossfade ? "cross-faded" : "cut"), video \(handling.description)): \(plan.totalFrames) frames for \(String(format: "%.3f", wave.seconds)) s of audio")
         context.progress(1, "joined")
-        return StageResult(outputs: [outputs[0].name: output], metadata: Self.metadata(results.map(\.unit), plan: plan, seconds: wave.seconds))
+        var metadata = Self.metadata(results.map(\.unit), plan: plan, seconds: wave.seconds)
+        if stills.count > 1 { metadata["scenes"] = .array(scenes.map { .integer(Int64($0 + 1)) }) }
+        return StageResult(outputs: [outputs[0].name: output], metadata: metadata)
     }
 
     /// Renders every chunk as a unit, all at once (the provider's limit decides how many run):
-    /// each chunk's audio is copied out of `wave` into the store, then rendered. A failed chunk is
+    /// each chunk's audio is copied out of `wave` into the store, then rendered from the still its
+    /// scene picks (`stills[scenes[index]]`; the wrapped stage's own image when there are none). A failed chunk is
     /// tried again alone up to `chunk_retries` times. When chunks still fail, the others finish (and
     /// are cached) first, then the stage fails naming them.
-    private func renderChunks(_ wave: PCMWave, plan: ChunkPlan, request: StageRequest, in context: StageContext) async throws -> [Chunk] {
+    private func renderChunks(
+        _ wave: PCMWave, plan: ChunkPlan, stills: [Artifact], scenes: [Int], request: StageRequest, in context: StageContext
+    ) async throws -> [Chunk] {
         let retries = request.int("chunk_retries") ?? 1
         let base = innerRequest(request)
         let count = plan.chunks.count
-        let inner = self.inner, audioPort = self.audioPort, port = outputs[0].name
+        let inner = self.inner, audioPort = self.audioPort, imagePort = self.imagePort, port = outputs[0].name
         var results = [Chunk?](repeating: nil, count: count)
         var failures: [(index: Int, error: any Error)] = []
         var cached = 0
@@ -136,6 +185,7 @@ public struct ChunkedStage: RenderStage {
                         try await BlockingIO.run { try wave.copyFrames(chunk.samples, to: file) }
                         var inputs = base.inputs
                         inputs[audioPort] = try await context.keep(file, kind: .audio)
+                        if let imagePort, !stills.isEmpty { inputs[imagePort] = stills[scenes[index]] }
                         unit = StageRequest(inputs: inputs, parameters: base.parameters)
                     } catch {
                         return (index, .failure(error))
@@ -212,7 +262,8 @@ public struct ChunkedStage: RenderStage {
     }
 
     private func innerRequest(_ request: StageRequest) -> StageRequest {
-        StageRequest(inputs: request.inputs, parameters: innerParameters(request.parameters), prepared: request.prepared)
+        StageRequest(inputs: request.inputs.filter { !$0.key.hasPrefix("scene_") || inner.input(named: $0.key) != nil },
+                     parameters: innerParameters(request.parameters), prepared: request.prepared)
     }
 
     /// ffmpeg time for work on `seconds` of media: generous, at least 10 min.

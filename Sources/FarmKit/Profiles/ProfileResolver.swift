@@ -125,7 +125,7 @@ public struct ProfileResolver: Sendable {
                 inputs[port] = RenderPlan.OutputRef(stage: sourceStage, port: sourcePort)
                 dependencies.insert(sourceStage)
             }
-            for port in implementation.inputs where inputs[port.name] == nil {
+            for port in implementation.inputs where !port.isOptional && inputs[port.name] == nil {
                 throw ProfileError(file: stage.file, stage: stage.name, field: "from.\(port.name)",
                                    "input \"\(port.name)\" (\(port.kind.rawValue)) is not connected",
                                    hint: "add \"from\": {\"\(port.name)\": \"STAGE.OUTPUT\"}")

@@ -52,6 +52,7 @@ extension RenderEvent {
                 entry["prediction"] = stage.metadata["prediction"]
                 entry["chunks"] = stage.metadata["chunks"]
                 entry["chunks_cached"] = stage.metadata["chunks_cached"]
+                entry["scenes"] = stage.metadata["scenes"]
                 stages[stage.name] = .object(entry)
             }
             line["stages"] = .object(stages)

@@ -12,10 +12,13 @@ public struct Port: Sendable, Hashable {
     public let kind: MediaKind
     /// Doc line shown by `farm providers list`.
     public let summary: String
+    /// An input a profile may leave unconnected (outputs are never optional).
+    public let isOptional: Bool
 
-    public init(_ name: String, _ kind: MediaKind, _ summary: String = "") {
+    public init(_ name: String, _ kind: MediaKind, _ summary: String = "", optional: Bool = false) {
         self.name = name
         self.kind = kind
         self.summary = summary
+        self.isOptional = optional
     }
 }

@@ -18,7 +18,7 @@ struct ProvidersCommand: AsyncParsableCommand {
                 }
                 for stage in provider.stages().sorted(by: { $0.id.name < $1.id.name }) {
                     out += "  \(stage.id)\(stage.isDeterministic ? "" : " (not deterministic)"): \(stage.summary)\n"
-                    let inputs = stage.inputs.map { "\($0.name) (\($0.kind.rawValue))" }.joined(separator: ", ")
+                    let inputs = stage.inputs.map { "\($0.name) (\($0.kind.rawValue)\($0.isOptional ? ", optional" : ""))" }.joined(separator: ", ")
                     let outputs = stage.outputs.map { "\($0.name) (\($0.kind.rawValue))" }.joined(separator: ", ")
                     out += "    inputs:  \(inputs.isEmpty ? "none" : inputs)\n    outputs: \(outputs)\n"
                     for spec in stage.parameters {
