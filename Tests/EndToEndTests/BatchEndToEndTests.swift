@@ -64,6 +64,12 @@ import Testing
         #expect(oneFile.standardError.contains("names one file, but 2 renders would write it"))
         let limit = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "a.wav", "--limit", "replicate"])
         #expect(limit.status == 2 && limit.standardError.contains("expected PROVIDER=N"))
+        // A studio takes one render at a time, under its own limits; nothing is sent to it.
+        let studio = "http://127.0.0.1:9/"
+        let twoOnAStudio = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "a.wav", "--song", "a.wav", "--server", studio])
+        #expect(twoOnAStudio.status == 2 && twoOnAStudio.standardError.contains("--server renders one song at a time"))
+        let limitOnAStudio = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "a.wav", "--limit", "offline=1", "--server", studio])
+        #expect(limitOnAStudio.status == 2 && limitOnAStudio.standardError.contains("--limit applies to renders made here"))
         #expect(sandbox.homeFiles.filter { $0.hasPrefix("artifacts/") && $0.count > 20 }.isEmpty, "nothing was rendered")
     }
 

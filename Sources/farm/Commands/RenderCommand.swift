@@ -97,8 +97,9 @@ struct RenderCommand: AsyncParsableCommand {
             throw ArgumentParser.ExitCode(error.exitCode)
         }
         if let server, !dryRun {
-            guard jobs.count == 1 else {
-                reporter.fail(message: "--server renders one song at a time", hint: "queue each song with its own farm render --server, or render the batch here",
+            guard jobs.count == 1, limits.isEmpty else {
+                reporter.fail(message: jobs.count == 1 ? "--limit applies to renders made here, not on a studio" : "--server renders one song at a time",
+                              hint: "queue each song with its own farm render --server, or render here without --server",
                               exitCode: ExitStatus.badInput)
                 throw ArgumentParser.ExitCode(ExitStatus.badInput)
             }
