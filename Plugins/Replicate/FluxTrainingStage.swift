@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Pays once like predictions do: a "pending" mark before creating and the training id right
 /// after go into the stage's journal, so a re-run re-attaches (or finds a training whose create
-/// answer was lost) instead of starting another. Ctrl-C cancels the remote training.
+/// answer was lost) instead of starting another. Ctrl-C cancels the remote training, or leaves it running when the
+/// command's `InterruptPolicy` says so.
 struct FluxTrainingStage: ReplicateStage {
     let client: ReplicateClient
     let pricing: Pricing
@@ -133,9 +134,14 @@ struct FluxTrainingStage: ReplicateStage {
             try Task.checkCancellation()
         } catch {
             if Task.isCancelled || error is CancellationError {
-                let client = self.client
-                await Task.detached { await client.cancelTraining(id: training.id) }.value
-                context.log("cancelled training \(training.id)")
+                if InterruptPolicy.effective == .leave {
+                    // The journal keeps the id: a resumed run re-attaches to it.
+                    context.log("left training \(training.id) running on Replicate")
+                } else {
+                    let client = self.client
+                    await Task.detached { await client.cancelTraining(id: training.id) }.value
+                    context.log("cancelled training \(training.id)")
+                }
             }
             throw error
         }
