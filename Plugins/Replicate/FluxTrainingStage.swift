@@ -118,7 +118,16 @@ struct FluxTrainingStage: ReplicateStage {
         }
         context.progress(nil, "starting a training of \(trainer.model)")
         try await context.remember(Self.journalKey, Self.pendingPrefix + String(Int(Date().timeIntervalSince1970)))
-        let created = try await client.createTraining(trainer, destination: destination, input: input)
+        let created: Prediction
+        do {
+            created = try await client.createTraining(trainer, destination: destination, input: input)
+        } catch let error as ReplicateError where error.status == 404 {
+            try await context.forget(Self.journalKey)
+            throw StageFailure(
+                "Replicate refused the destination model \(destination): \(error.message)",
+                hint: "a destination must be a model of the token's account or organisation; it may belong to another owner: choose another name with --set image.destination=NAME",
+                isBadInput: true)
+        }
         try await context.remember(Self.journalKey, created.id)
         context.log("training \(created.id) of \(trainer.model) into \(destination) started")
         return created
