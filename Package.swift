@@ -58,7 +58,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
-        .target(name: "FFmpegProvider", dependencies: ["FarmKit"], path: "Plugins/FFmpeg"),
+        // The voice dataset stage fetches linked recordings with the song sources' machinery.
+        .target(name: "FFmpegProvider", dependencies: ["FarmKit", "FetchProvider"], path: "Plugins/FFmpeg"),
         .target(name: "OfflineProvider", dependencies: ["FarmKit"], path: "Plugins/Offline"),
         .target(name: "FetchProvider", dependencies: ["FarmKit"], path: "Plugins/Fetch"),
         .target(name: "ReplicateProvider", dependencies: ["FarmKit"], path: "Plugins/Replicate"),

@@ -1,7 +1,8 @@
 import FarmKit
 import Foundation
 
-/// Fetches a song link before the render starts and keeps it in the store.
+/// Fetches a song link before the render starts (or a voice recording's link before a training)
+/// and keeps it in the store.
 ///
 /// A direct link is downloaded with the HTTP client (streamed to a scratch file, size cap, at most
 /// five redirects); when the bytes turn out to be a web page, yt-dlp looks for the media on it.
@@ -27,7 +28,7 @@ struct SongLinkFetch {
 
     /// The link as messages show it.
     private var shown: String { SongOrigin.shown(link.absoluteString) }
-    private var inspection: SongInspection { SongInspection(song: song, noun: "song link", name: shown) }
+    private var inspection: SongInspection { SongInspection(song: song, noun: "\(song.wording.thing) link", name: shown) }
 
     func prepare() async throws -> Preparation {
         let key = link.absoluteString
@@ -66,7 +67,7 @@ struct SongLinkFetch {
         if try await Self.isWebPage(file) {
             return try await viaYTDLP(into: folder)
         }
-        return Fetched(file: file, title: nil, fileName: Self.fileName(response) ?? link.host ?? "song", via: "http", finalURL: response.url)
+        return Fetched(file: file, title: nil, fileName: Self.fileName(response) ?? link.host ?? song.wording.thing, via: "http", finalURL: response.url)
     }
 
     /// Whether the file starts like an HTML document.
@@ -103,31 +104,31 @@ struct SongLinkFetch {
         case .status(let code, _, _):
             let meaning = [401: " (unauthorized)", 403: " (forbidden)", 404: " (not found)", 410: " (gone)"][code] ?? ""
             guard code < 500 else {
-                return StageFailure("song link answered HTTP \(code): \(shown)", hint: "the server has a problem; try again later")
+                return StageFailure("\(song.wording.thing) link answered HTTP \(code): \(shown)", hint: "the server has a problem; try again later")
             }
             return song.bad(
-                "song link answered HTTP \(code)\(meaning): \(shown)",
+                "\(song.wording.thing) link answered HTTP \(code)\(meaning): \(shown)",
                 hint: code == 401 || code == 403
-                    ? "farm sends no cookies or credentials: download the song yourself and pass the file with --song FILE"
+                    ? "farm sends no cookies or credentials: download the \(song.wording.thing) yourself and pass the file with \(song.wording.option) FILE"
                     : "check the link: open it in a browser")
         case .tooLarge:
             return tooLarge(size: nil)
         case .connectFailed(_, let detail):
-            return song.bad("cannot reach the song link: \(shown) (\(detail))", hint: "check the host name and port in the link, and the network connection")
+            return song.bad("cannot reach the \(song.wording.thing) link: \(shown) (\(detail))", hint: "check the host name and port in the link, and the network connection")
         case .tls(_, let detail):
-            return song.bad("TLS failed for the song link: \(shown) (\(detail))", hint: error.hint ?? "check the link")
+            return song.bad("TLS failed for the \(song.wording.thing) link: \(shown) (\(detail))", hint: error.hint ?? "check the link")
         case .invalidResponse(_, let detail), .invalidRequest(_, let detail):
-            return song.bad("song link cannot be fetched: \(shown) (\(detail))", hint: "check the link: open it in a browser")
+            return song.bad("\(song.wording.thing) link cannot be fetched: \(shown) (\(detail))", hint: "check the link: open it in a browser")
         case .sendFailed, .timedOut, .file, .retriesExhausted:
-            return StageFailure("fetching the song failed: \(error.message)", hint: error.hint ?? "try again")
+            return StageFailure("fetching the \(song.wording.thing) failed: \(error.message)", hint: error.hint ?? "try again")
         }
     }
 
     private func tooLarge(size: Int64?) -> StageFailure {
         let cap = Self.bytes(song.maxBytes)
         return song.bad(
-            "song link is larger than the size cap of \(cap)" + (size.map { " (\(Self.bytes($0)))" } ?? "") + ": \(shown)",
-            hint: "raise the cap with --set song.max_bytes=N (bytes), or link a smaller file")
+            "\(song.wording.thing) link is larger than the size cap of \(cap)" + (size.map { " (\(Self.bytes($0)))" } ?? "") + ": \(shown)",
+            hint: "raise the cap with --set \(song.wording.stage).max_bytes=N (bytes), or link a smaller file")
     }
 
     // MARK: yt-dlp
@@ -183,16 +184,16 @@ struct SongLinkFetch {
                 hint: "check the link in a browser: the video may be removed, or blocked in this region or by age")
         case .unsupported:
             return song.bad(
-                "no audio or video found at the song link: \(shown)",
+                "no audio or video found at the \(song.wording.thing) link: \(shown)",
                 hint: "link to an audio or video file, a page with an <audio> or <video> element, or a site yt-dlp supports")
         case .liveStream:
-            return song.bad("the song link is a live stream: \(shown)", hint: "farm renders recordings: wait until the stream has ended and its recording is up")
+            return song.bad("the \(song.wording.thing) link is a live stream: \(shown)", hint: "farm takes recordings: wait until the stream has ended and its recording is up")
         case .tooLarge(let size):
             return tooLarge(size: size)
         case .failed(let line):
             return song.bad(
                 "yt-dlp failed on \(shown): \(line)",
-                hint: "check the link in a browser; if it plays there, update yt-dlp or download the song yourself and pass the file")
+                hint: "check the link in a browser; if it plays there, update yt-dlp or download the \(song.wording.thing) yourself and pass the file")
         }
     }
 

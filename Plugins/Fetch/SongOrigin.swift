@@ -10,14 +10,14 @@ enum SongOrigin: Equatable {
     case file(URL)
     case link(URL)
 
-    init(_ source: String) throws(StageFailure) {
+    init(_ source: String, wording: SongRequest.Wording = .song) throws(StageFailure) {
         let text = source.trimmingCharacters(in: .whitespacesAndNewlines)
         let exists = FileManager.default.fileExists(atPath: NSString(string: source).expandingTildeInPath)
         if let scheme = Self.scheme(of: text), text.dropFirst(scheme.count + 1).hasPrefix("//") || !exists {
-            self = .link(try Self.link(text, scheme: scheme.lowercased()))
+            self = .link(try Self.link(text, scheme: scheme.lowercased(), wording: wording))
         } else if text.lowercased().hasPrefix("www."), !exists {
             throw StageFailure(
-                "song link without http:// or https://: \(Self.shown(text))", hint: "write the link in full: https://\(Self.shown(text))",
+                "\(wording.thing) link without http:// or https://: \(Self.shown(text))", hint: "write the link in full: https://\(Self.shown(text))",
                 isBadInput: true)
         } else {
             self = .file(URL(fileURLWithPath: NSString(string: source).expandingTildeInPath).standardizedFileURL)
@@ -37,21 +37,21 @@ enum SongOrigin: Equatable {
         return ["youtube.com", "youtu.be", "youtube-nocookie.com"].contains { host == $0 || host.hasSuffix("." + $0) }
     }
 
-    private static func link(_ text: String, scheme: String) throws(StageFailure) -> URL {
+    private static func link(_ text: String, scheme: String, wording: SongRequest.Wording) throws(StageFailure) -> URL {
         let shown = shown(text)
         switch scheme {
         case "http", "https":
             guard let components = URLComponents(string: text), let host = components.host, !host.isEmpty, let url = components.url else {
-                throw StageFailure("song link is not a valid URL: \(shown)", hint: "check the link; copy it again from the browser's address bar", isBadInput: true)
+                throw StageFailure("\(wording.thing) link is not a valid URL: \(shown)", hint: "check the link; copy it again from the browser's address bar", isBadInput: true)
             }
             guard components.user == nil, components.password == nil else {
                 throw StageFailure(
-                    "song link has a user name or password in it, which farm does not send: \(shown)",
-                    hint: "download the song yourself and pass the file with --song FILE", isBadInput: true)
+                    "\(wording.thing) link has a user name or password in it, which farm does not send: \(shown)",
+                    hint: "download the \(wording.thing) yourself and pass the file with \(wording.option) FILE", isBadInput: true)
             }
             return url
         case "file":
-            throw StageFailure("file:// links are not accepted: \(shown)", hint: "pass the file's path instead: --song /path/to/song.mp3", isBadInput: true)
+            throw StageFailure("file:// links are not accepted: \(shown)", hint: "pass the file's path instead: \(wording.option) /path/to/\(wording == .song ? "song.mp3" : "voice.wav")", isBadInput: true)
         default:
             throw StageFailure(
                 "unsupported link scheme \"\(scheme):\" in \(shown)",

@@ -14,13 +14,30 @@ struct SongRequest {
     let maxBytes: Int64
     /// How long a link's download is reused without fetching it again.
     let freshSeconds: TimeInterval
+    /// How messages name what is fetched.
+    let wording: Wording
 
-    init(_ parameters: [String: JSON]) throws {
+    /// How messages name the media and where the user changes things: a song for a render, a
+    /// voice recording for a training.
+    struct Wording: Equatable {
+        /// `song`, `voice recording`.
+        let thing: String
+        /// The command-line option that gives it: `--song`, `--voice`.
+        let option: String
+        /// The profile stage whose parameters cap it: `song`, `dataset`.
+        let stage: String
+
+        static let song = Wording(thing: "song", option: "--song", stage: "song")
+        static let voice = Wording(thing: "voice recording", option: "--voice", stage: "dataset")
+    }
+
+    init(_ parameters: [String: JSON], wording: Wording = .song) throws {
+        self.wording = wording
         guard let source = parameters["source"]?.stringValue, !source.isEmpty else {
-            throw StageFailure("no song given", hint: "pass an audio or video file or a link with --song", isBadInput: true)
+            throw StageFailure("no \(wording.thing) given", hint: "pass an audio or video file or a link with \(wording.option)", isBadInput: true)
         }
         self.source = source
-        origin = try SongOrigin(source)
+        origin = try SongOrigin(source, wording: wording)
         maxSeconds = parameters["max_seconds"]?.doubleValue ?? 600
         start = parameters["start"]?.doubleValue
         end = parameters["end"]?.doubleValue
@@ -51,6 +68,11 @@ struct SongRequest {
         }
         let length = (end ?? duration) - (start ?? 0)
         guard length <= maxSeconds else {
+            guard wording.stage == Wording.song.stage else {
+                throw bad(
+                    "\(wording.thing) is \(length.clock) long, over the \(maxSeconds.clock) cap (max_seconds \(maxSeconds.formattedSeconds)): \(name)",
+                    hint: "raise the cap with --set \(wording.stage).max_seconds=\(Int(length.rounded(.up))), or give a shorter recording")
+            }
             let what = start == nil && end == nil ? "song is" : "chosen part of the song is"
             throw bad(
                 "\(what) \(length.clock) long, over the \(maxSeconds.clock) cap (max_seconds \(maxSeconds.formattedSeconds)): \(name)",

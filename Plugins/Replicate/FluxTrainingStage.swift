@@ -7,7 +7,8 @@ import Foundation
 ///
 /// Pays once like predictions do: a "pending" mark before creating and the training id right
 /// after go into the stage's journal, so a re-run re-attaches (or finds a training whose create
-/// answer was lost) instead of starting another. Ctrl-C cancels the remote training.
+/// answer was lost) instead of starting another. Ctrl-C cancels the remote training, or leaves it running when the
+/// command's `InterruptPolicy` says so.
 struct FluxTrainingStage: ReplicateStage {
     let client: ReplicateClient
     let pricing: Pricing
@@ -117,7 +118,16 @@ struct FluxTrainingStage: ReplicateStage {
         }
         context.progress(nil, "starting a training of \(trainer.model)")
         try await context.remember(Self.journalKey, Self.pendingPrefix + String(Int(Date().timeIntervalSince1970)))
-        let created = try await client.createTraining(trainer, destination: destination, input: input)
+        let created: Prediction
+        do {
+            created = try await client.createTraining(trainer, destination: destination, input: input)
+        } catch let error as ReplicateError where error.status == 404 {
+            try await context.forget(Self.journalKey)
+            throw StageFailure(
+                "Replicate refused the destination model \(destination): \(error.message)",
+                hint: "a destination must be a model of the token's account or organisation; it may belong to another owner: choose another name with --set image.destination=NAME",
+                isBadInput: true)
+        }
         try await context.remember(Self.journalKey, created.id)
         context.log("training \(created.id) of \(trainer.model) into \(destination) started")
         return created
@@ -133,9 +143,14 @@ struct FluxTrainingStage: ReplicateStage {
             try Task.checkCancellation()
         } catch {
             if Task.isCancelled || error is CancellationError {
-                let client = self.client
-                await Task.detached { await client.cancelTraining(id: training.id) }.value
-                context.log("cancelled training \(training.id)")
+                if InterruptPolicy.effective == .leave {
+                    // The journal keeps the id: a resumed run re-attaches to it.
+                    context.log("left training \(training.id) running on Replicate")
+                } else {
+                    let client = self.client
+                    await Task.detached { await client.cancelTraining(id: training.id) }.value
+                    context.log("cancelled training \(training.id)")
+                }
             }
             throw error
         }

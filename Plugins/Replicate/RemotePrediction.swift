@@ -8,7 +8,7 @@ import Foundation
 /// a re-run of the same stage (after a crash, Ctrl-C or a failure further on) re-attaches to a
 /// prediction that is still running or has succeeded with outputs not yet expired, instead of
 /// creating another. Ctrl-C
-/// cancels the remote prediction. Outputs are downloaded into the scratch folder at once (Replicate
+/// cancels the remote prediction, unless the command's `InterruptPolicy` says to leave it running. Outputs are downloaded into the scratch folder at once (Replicate
 /// deletes them after an hour) under names that cannot leave it.
 package struct RemotePrediction {
     let client: ReplicateClient
@@ -101,10 +101,15 @@ package struct RemotePrediction {
             try Task.checkCancellation()
         } catch {
             if Task.isCancelled || error is CancellationError {
-                // Not part of the cancelled task, so the request is really sent.
-                let client = self.client
-                await Task.detached { await client.cancel(id: prediction.id) }.value
-                context.log("cancelled prediction \(prediction.id)")
+                if InterruptPolicy.effective == .leave {
+                    // The journal keeps the id: a resumed run re-attaches to it.
+                    context.log("left prediction \(prediction.id) running on Replicate")
+                } else {
+                    // Not part of the cancelled task, so the request is really sent.
+                    let client = self.client
+                    await Task.detached { await client.cancel(id: prediction.id) }.value
+                    context.log("cancelled prediction \(prediction.id)")
+                }
             }
             throw error
         }

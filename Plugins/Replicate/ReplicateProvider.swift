@@ -24,7 +24,7 @@ public struct ReplicateProvider: StageProvider {
             FluxLoraStage(client: client, pricing: pricing), FluxProStage(client: client, pricing: pricing),
             RVCStage(client: client, pricing: pricing), SonicStage(client: client, pricing: pricing),
             RVCTrainingStage(client: client, pricing: pricing), FluxTrainingStage(client: client, pricing: pricing),
-            PublishVoiceStage(),
+            CreateDatasetStage(client: client, pricing: pricing), PublishVoiceStage(),
         ]
     }
 }

@@ -114,6 +114,52 @@ func zipArtifacts(in home: URL) throws -> [String: [String]] {
         }
     }
 
+    @Test func voiceFromALinkAndAPageIsFetchedOnceAndTrains() async throws {
+        let served = try TemporaryDirectory("farm-voices")
+        defer { served.remove() }
+        try await TrainingMedia.voiceWAV(seconds: 70, to: served.file("talk.wav"))
+        try await TrainingMedia.voiceWAV(seconds: 30, frequency: 180, on: 4, to: served.file("sing.wav"))
+        try Data(#"<!DOCTYPE html><html><head><title>Carol sings</title></head><body><audio controls src="sing.wav"></audio></body></html>"#.utf8)
+            .write(to: served.file("page.html"))
+        let server = try await TestHTTPServer.start(files: served.url)
+        defer { server.stop() }
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try await TrainingMedia.photoFolder(count: 12, to: sandbox.file("photos"))
+        let talk = server.url("/files/talk.wav").absoluteString, page = server.url("/files/page.html").absoluteString
+        let base = ["train", "--profile", "train-offline", "--photos", "photos", "--voice", talk, "--voice", page, "--json"]
+
+        let trained = try await sandbox.farm.run(base + ["--subject", "carol"])
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        let events = try trained.jsonLines().compactMap(\.objectValue)
+        #expect(events.contains { $0["event"] == "download" && $0["stage"] == "dataset" }, "download progress is reported")
+        let runID = try #require(try trained.jsonLines().first { $0["event"] == "started" }?["run"]?.stringValue)
+        let show = try await sandbox.farm.run(["runs", "show", runID, "--json"])
+        let stages = try #require(try JSON.parse(show.standardOutput, source: "runs show")["stages"]?.arrayValue)
+        let dataset = try #require(stages.first { $0["stage"] == "dataset" })
+        #expect(dataset["metadata"]?["recordings"] == 2)
+        #expect((dataset["metadata"]?["voice_seconds"]?.doubleValue ?? 0) > 60)
+        let subject = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/carol.json"), encoding: .utf8), source: "carol.json")
+        let slug = try #require(subject["slug"]?.stringValue)
+        let zips = try zipArtifacts(in: sandbox.farm.home)
+        let clips = try #require(zips.values.first { $0.contains { $0.hasPrefix("dataset/") } })
+        #expect(clips == (0..<clips.count).map { "dataset/\(slug)/split_\($0).wav" })
+
+        // A link that answers 404: a bad-input error naming the link, nothing recorded.
+        let gone = server.url("/files/missing.wav").absoluteString
+        let missing = try await sandbox.farm.run(["train", "--profile", "train-offline", "--photos", "photos", "--subject", "eve", "--voice", gone])
+        #expect(missing.status == 2, "stderr: \(missing.standardError)")
+        #expect(missing.standardError.contains("voice recording link answered HTTP 404 (not found): \(gone)"), "\(missing.standardError)")
+        #expect(missing.standardError.contains("hint: "))
+        #expect(!FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/eve.json").path))
+
+        // The links are kept: with the server gone, another training uses the copies.
+        server.stop()
+        let again = try await sandbox.farm.run(base + ["--subject", "dana"])
+        #expect(again.status == 0, "stderr: \(again.standardError)")
+        #expect(try again.stageStatuses()["dataset"] == "succeeded")
+    }
+
     @Test func badTrainingInputsStopWithAClearErrorAndRecordNothing() async throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -140,6 +186,9 @@ func zipArtifacts(in home: URL) throws -> [String: [String]] {
             (["--voice", "talk.wav", "--voice", "sing.wav", "--photos", "photos", "--trigger", "two words"], "must be one word"),
             (["--voice", "talk.wav", "--photos", "photos", "--voice-url", "https://example.com/model"], "is not a public http(s) URL of a .zip"),
             (["--photos", "photos"], "required parameter is missing"),
+            (["--voice", "talk.wav", "--voice", "sing.wav", "--photos", "photos", "--set", "photos.max_megapixels=0.2"], "photo photo_0.jpg is huge (640×480)"),
+            (["--voice", "talk.wav", "--voice", "sing.wav", "--photos", "photos", "--set", "photos.min_side=500"], "photo photo_0.jpg is too small (640×480"),
+            (["--voice", "ftp://example.com/talk.wav", "--photos", "photos"], "unsupported link scheme \"ftp:\""),
         ]
         for (arguments, error) in cases {
             let result = try await sandbox.farm.run(base + arguments)

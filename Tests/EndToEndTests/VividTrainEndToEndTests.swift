@@ -82,6 +82,126 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
     }
 
+    @Test func ctrlCLeavesTheTrainingsRunningForResumeOrCancelsThem() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.03 }
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+        let started: @Sendable (String) -> Bool = { $0.contains("training ") && $0.contains(" started") }
+
+        // No terminal: Ctrl-C leaves both remote jobs running, and resume re-attaches to them.
+        let left = try await sandbox.farm.run(Self.train, interruptWhen: started)
+        #expect(left.status == 130, "stderr: \(left.standardError)")
+        let runID = try #require(try left.jsonLines().first?["run"]?.stringValue)
+        #expect(left.standardError.contains("running on Replicate: farm runs resume \(runID) re-attaches to it"), "\(left.standardError)")
+        var ledger = vivid.server.ledger()
+        #expect(ledger.trainings.count == 1 && ledger.trainings[0].status != "canceled")
+        #expect(ledger.requests("POST /v1/trainings/{id}/cancel") == 0 && ledger.requests("POST /v1/predictions/{id}/cancel") == 0)
+        let resumed = try await sandbox.farm.run(["runs", "resume", runID, "--json"])
+        #expect(resumed.status == 0, "stderr: \(resumed.standardError)")
+        ledger = vivid.server.ledger()
+        #expect(ledger.trainings.count == 1, "the training was started again")
+        #expect(ledger.predictions(of: "replicate/train-rvc-model").count == 1)
+        #expect(FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
+
+        // --on-interrupt cancel: the trainings endpoint cancels it, and nothing is recorded.
+        let dave = Self.train.map { $0 == "carol" ? "dave" : $0 == "CAROLTOK" ? "DAVETOK" : $0 } + ["--on-interrupt", "cancel"]
+        let cancelled = try await sandbox.farm.run(dave, interruptWhen: started)
+        #expect(cancelled.status == 130, "stderr: \(cancelled.standardError)")
+        #expect(cancelled.standardError.contains("cancelled the remote work of"), "\(cancelled.standardError)")
+        ledger = vivid.server.ledger()
+        let training = try #require(ledger.trainings.last)
+        #expect(ledger.trainings.count == 2 && training.destination == "farm-test/dave-flux")
+        #expect(ledger.requests("POST /v1/trainings/{id}/cancel") == 1)
+        #expect(training.status == "canceled")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/dave.json").path))
+
+        let bad = try await sandbox.farm.run(dave.map { $0 == "cancel" ? "later" : $0 })
+        #expect(bad.status == 2 && bad.standardError.contains("--on-interrupt"), "\(bad.standardError)")
+    }
+
+    @Test func aYouTubeLinkBecomesADatasetOnReplicateWithTrainVividYouTube() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainingMedia.photoFolder(count: 12, to: sandbox.file("photos"))
+        let video = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+        let base = ["train", "--profile", "train-vivid-youtube", "--subject", "erin", "--photos", "photos", "--json"]
+
+        let trained = try await sandbox.farm.run(base + ["--voice", video])
+        #expect(trained.status == 0, "stderr: \(trained.standardError)")
+        #expect(try trained.stageStatuses()["dataset"] == "succeeded")
+        let ledger = vivid.server.ledger()
+        let made = try #require(ledger.predictions(of: "zsxkib/create-rvc-dataset").first)
+        #expect(ledger.predictions(of: "zsxkib/create-rvc-dataset").count == 1)
+        let subject = try JSON.parse(String(contentsOf: sandbox.farm.home.appendingPathComponent("subjects/erin.json"), encoding: .utf8), source: "erin.json")
+        let slug = try #require(subject["slug"]?.stringValue)
+        #expect(made.input["youtube_url"]?.stringValue == video && made.input["audio_name"]?.stringValue == slug)
+        // The remote dataset is what the voice was trained on; the voice is named after the slug.
+        let zips = try zipArtifacts(in: sandbox.farm.home)
+        let dataset = try #require(zips.first { $0.value.contains { $0.hasPrefix("dataset/") } })
+        #expect(dataset.value == (0..<dataset.value.count).map { "dataset/\(slug)/split_\($0).wav" })
+        #expect(ledger.files.contains { $0.sha256 == dataset.key })
+        #expect(subject["voice_model"]?.stringValue?.hasSuffix("/\(slug).zip") == true)
+
+        // It takes exactly one YouTube link, refused before anything is paid for.
+        try await TrainingMedia.voiceWAV(seconds: 70, to: sandbox.file("talk.wav"))
+        for (voice, error) in [([video, video], "2 voice sources given"), (["talk.wav"], "not a YouTube link"),
+                               (["https://example.com/talk.mp3"], "not a YouTube link: https://example.com/talk.mp3")] {
+            let refused = try await sandbox.farm.run(base.filter { $0 != "--json" } + ["--force"] + voice.flatMap { ["--voice", $0] })
+            #expect(refused.status == 2, "\(voice): \(refused.standardError)")
+            #expect(refused.standardError.contains(error) && refused.standardError.contains("hint: "), "\(voice): \(refused.standardError)")
+        }
+        #expect(vivid.server.ledger().predictions.count == ledger.predictions.count)
+    }
+
+    @Test func aTrainingThatFailsOnReplicateShowsItsErrorAndLogsAndChangesNoSubject() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+        let alice = sandbox.farm.home.appendingPathComponent("subjects/alice.json")
+        let before = try Data(contentsOf: alice)
+        vivid.server.inject(.init(failures: [.init(model: "replicate/fast-flux-trainer", error: "CUDA out of memory while training", count: 1)]))
+        let replacing = Self.train.filter { $0 != "--json" }.map { $0 == "carol" ? "alice" : $0 } + ["--force"]
+        let failed = try await sandbox.farm.run(replacing)
+        #expect(failed.status == 1, "stderr: \(failed.standardError)")
+        #expect(failed.standardError.contains("error: stage image failed: replicate/fast-flux-trainer failed (training "), "\(failed.standardError)")
+        #expect(failed.standardError.contains("CUDA out of memory while training"))
+        #expect(failed.standardError.contains("last lines of its log:"))
+        #expect(failed.standardError.contains("last log lines:\n  Running prediction..."), "the trainer's own log lines are shown")
+        #expect(failed.standardError.contains("hint: "))
+        #expect(try Data(contentsOf: alice) == before, "the subject is unchanged")
+        #expect(!failed.standardError.contains(VividSandbox.token) && !failed.standardOutput.contains(VividSandbox.token))
+
+        // Fixed (here: the fault is spent), the same command trains only what failed.
+        let again = try await sandbox.farm.run(replacing + ["--json"])
+        #expect(again.status == 0, "stderr: \(again.standardError)")
+        #expect(vivid.server.ledger().predictions(of: "replicate/train-rvc-model").count == 1, "the voice was not paid for twice")
+        #expect(try Data(contentsOf: alice) != before)
+    }
+
+    @Test func aDestinationModelOfAnotherOwnerIsRefused() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let sandbox = vivid.sandbox
+        try await TrainEndToEndTests.inputs(in: sandbox)
+        // A name under another owner: Replicate answers POST /v1/models with 403.
+        let other = try await sandbox.farm.run(Self.train.filter { $0 != "--json" } + ["--set", "image.destination=someone-else/carol-flux"])
+        #expect(other.status == 2, "stderr: \(other.standardError)")
+        #expect(other.standardError.contains("the destination model name someone-else/carol-flux belongs to another owner"), "\(other.standardError)")
+        #expect(other.standardError.contains("hint: choose another name with --set image.destination=NAME"))
+        // Another owner's existing public model: the training is refused with 404, nothing is started.
+        let taken = try await sandbox.farm.run(Self.train.filter { $0 != "--json" } + ["--set", "image.destination=zsxkib/sonic"])
+        #expect(taken.status == 2, "stderr: \(taken.standardError)")
+        #expect(taken.standardError.contains("Replicate refused the destination model zsxkib/sonic"), "\(taken.standardError)")
+        #expect(taken.standardError.contains("--set image.destination=NAME"))
+        let ledger = vivid.server.ledger()
+        #expect(ledger.trainings.isEmpty)
+        #expect(ledger.requests("POST /v1/models") == 1)
+        #expect(!FileManager.default.fileExists(atPath: sandbox.farm.home.appendingPathComponent("subjects/carol.json").path))
+    }
+
     @Test func theVoiceModelIsPublishedToAnS3BucketOrLater() async throws {
         guard await MotoS3Server.isInstalled else {
             Issue.record("moto's S3 server is not installed: run scripts/setup (pip install 'moto[server]')")

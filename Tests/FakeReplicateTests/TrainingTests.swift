@@ -119,6 +119,50 @@ extension FakeReplicateSuite {
             await fake.stop()
         }
 
+        @Test func createRVCDatasetZipsClipsOfTheVideosVoice() async throws {
+            let fake = try await FakeFixture.start()
+            defer { Task { await fake.stop() } }
+            let model = "zsxkib/create-rvc-dataset:f6593d27ca2570319dc9cbdfda6b81011819e541e9ee1333eda63edc5884445d"
+            let made = try await fake.api.post(
+                "/predictions",
+                ["version": .string(model), "input": ["youtube_url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ", "audio_name": "alice_3f2a"]],
+                headers: ["Prefer": "wait"])
+            #expect(made["status"] == "succeeded", "\(made.text)")
+            #expect(made["logs"]?.stringValue?.contains("[youtube] Extracting URL: https://www.youtube.com/watch?v=dQw4w9WgXcQ") == true)
+            let url = try #require(made["output"]?.stringValue)
+            #expect(url.hasSuffix("/dataset_alice_3f2a.zip"))
+            let (zip, _) = try await fake.api.download(url, as: "dataset_alice_3f2a.zip")
+            let entries = try #require(Zip.entryNames(try Data(contentsOf: zip)))
+            #expect(entries.count >= 3)
+            #expect(entries == (0..<entries.count).map { "dataset/alice_3f2a/split_\($0).wav" })
+            // Each clip is real audio, at least 5 s (the slicer's minimum), kept stereo at 44.1 kHz.
+            let first = zip.deletingLastPathComponent().appendingPathComponent("split_0.wav")
+            try ZipArchive.contents(of: try #require(try ZipArchive.entries(of: zip).first), in: zip).write(to: first)
+            let info = try await FFmpeg().probe(first)
+            #expect(info.audio?.channels == 2 && info.audio?.sampleRate == 44100)
+            #expect((info.duration ?? 0) >= 5)
+
+            // Its dataset trains a voice as it is.
+            let dataset = try await fake.upload(zip, type: "application/zip")
+            let trained = try await fake.api.post(
+                "/predictions",
+                ["version": "replicate/train-rvc-model:cf360587a27f67500c30fc31de1e0f0f9aa26dcd7b866e6ac937a07bd104bad9", "input": ["dataset_zip": .string(dataset)]],
+                headers: ["Prefer": "wait"])
+            #expect(trained["output"]?.stringValue?.hasSuffix("/alice_3f2a.zip") == true, "\(trained.text)")
+
+            // The name defaults as the model's does; a link that is not a URL fails with yt-dlp's words.
+            let unnamed = try await fake.api.post(
+                "/predictions", ["version": .string(model), "input": ["youtube_url": "https://youtu.be/dQw4w9WgXcQ"]], headers: ["Prefer": "wait"])
+            #expect(unnamed["output"]?.stringValue?.hasSuffix("/dataset_rvc_v2_voices.zip") == true)
+            let bad = try await fake.api.post(
+                "/predictions", ["version": .string(model), "input": ["youtube_url": "not a link"]], headers: ["Prefer": "wait"])
+            #expect(bad["status"] == "failed")
+            #expect(bad["error"]?.stringValue?.hasPrefix("ERROR: [generic] 'not a link' is not a valid URL.") == true, "\(bad.text)")
+            let missing = try await fake.api.post("/predictions", ["version": .string(model), "input": ["audio_name": "x"]])
+            #expect(missing.status == 422)
+            await fake.stop()
+        }
+
         @Test func fluxProTrainerAndFinetunedInference() async throws {
             let fake = try await FakeFixture.start { $0.latencies["black-forest-labs/flux-pro-trainer"] = .init(startup: 0, base: 300) }
             defer { Task { await fake.stop() } }

@@ -65,7 +65,7 @@ public struct TrainService: Sendable {
                                  hint: "the RVC model downloads it without credentials and names the voice after its last path segment, e.g. https://huggingface.co/USER/REPO/resolve/main/\(request.subject).zip")
             }
         }
-        request.voice = request.voice.map(absolutePath)
+        request.voice = request.voice.map { Self.looksLikeLink($0) ? $0 : absolutePath($0) }
         request.photos = request.photos.map(absolutePath)
         if request.slug == nil { request.slug = try await slug(for: request) }
 
@@ -172,6 +172,13 @@ public struct TrainService: Sendable {
 
     static func renderProfile(_ outcomes: [String: GraphRunner.Outcome]) -> String? {
         outcomes.keys.sorted().lazy.compactMap { outcomes[$0]?.metadata["render_profile"]?.stringValue }.first
+    }
+
+    /// Whether a `--voice` value is a link (`https://…`, or any `scheme:` that is not an existing
+    /// file), which the dataset stage fetches or refuses, rather than a path to make absolute.
+    static func looksLikeLink(_ source: String) -> Bool {
+        source.range(of: "^[A-Za-z][A-Za-z0-9+.-]*:", options: .regularExpression) != nil
+            && !FileManager.default.fileExists(atPath: source)
     }
 
     private func absolutePath(_ path: String) -> String {

@@ -196,13 +196,14 @@ extension RenderCommand {
 final class InterruptHandler {
     private let source: any DispatchSourceSignal
 
-    init(onInterrupt: @escaping @Sendable () -> Void) {
+    /// `note` is printed on the first Ctrl-C, before `onInterrupt` runs; nil prints nothing.
+    init(note: String? = "interrupting: stopping running stages (Ctrl-C again to quit at once)", onInterrupt: @escaping @Sendable () -> Void) {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "farm.signals"))
         let count = Counter()
         source.setEventHandler {
             if count.increment() == 1 {
-                Console.printNote("interrupting: stopping running stages (Ctrl-C again to quit at once)")
+                if let note { Console.printNote(note) }
                 onInterrupt()
             } else {
                 exit(ExitStatus.interrupted)

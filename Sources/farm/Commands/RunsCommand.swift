@@ -109,6 +109,10 @@ struct RunsCommand: AsyncParsableCommand {
         @Flag(help: "Print one JSON object per line (events); the last line is the run's summary.")
         var json = false
 
+        @Option(name: .customLong("on-interrupt"),
+                help: ArgumentHelp("A training only: on Ctrl-C, cancel its remote trainings or leave them running (default: ask on a terminal, else leave).", valueName: "cancel|leave"))
+        var onInterrupt: InterruptOption?
+
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
@@ -138,7 +142,8 @@ struct RunsCommand: AsyncParsableCommand {
                 guard let request else { return }
                 let service = TrainService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL,
                                            workingDirectory: directory)
-                try await TrainCommand.perform(request, with: service, reporter: RenderReporter(mode: mode), resuming: run.id)
+                try await TrainCommand.perform(request, with: service, reporter: RenderReporter(mode: mode), onInterrupt: onInterrupt?.choice,
+                                               resuming: run.id)
                 return
             }
             var request: RenderRequest?

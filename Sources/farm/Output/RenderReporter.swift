@@ -25,6 +25,8 @@ final class RenderReporter: @unchecked Sendable {
     private var drawnLines = 0
     private var timer: (any DispatchSourceTimer)?
     private var spinner = 0
+    /// The live table is not drawn while a question is asked on the terminal.
+    private var paused = false
     /// A download line drawn below nothing else yet (live mode, before the table starts).
     private var downloadLineShown = false
     private var lastDownloadEvent: [String: (at: Date, received: Int64)] = [:]
@@ -59,6 +61,23 @@ final class RenderReporter: @unchecked Sendable {
             case .failed:
                 Console.printNote("fix the cause, then farm runs resume \(summary.runID) (or the same command) re-runs only what failed")
             }
+        }
+    }
+
+    /// Stops drawing the live table, so a question can be asked on the terminal, until `resume`.
+    func pause() {
+        queue.sync {
+            stopLive()
+            paused = true
+        }
+    }
+
+    /// Draws the live table again, below what was written while it was paused.
+    func resume() {
+        queue.sync {
+            paused = false
+            drawnLines = 0
+            if mode == .live, !rows.isEmpty { startLive() }
         }
     }
 
@@ -155,7 +174,7 @@ final class RenderReporter: @unchecked Sendable {
     }
 
     private func redraw() {
-        guard mode == .live, !rows.isEmpty else { return }
+        guard mode == .live, !paused, !rows.isEmpty else { return }
         let spinnerFrames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"]
         let table = rows.map { row -> [String] in
             let symbol: String

@@ -11,6 +11,8 @@ enum Runner: Sendable {
     case rvc(voice: BoundVoice?)
     case sonic
     case trainRVC
+    /// zsxkib/create-rvc-dataset: a YouTube link → `dataset/<name>/split_<i>.wav` in a zip.
+    case createDataset
     case fastFluxTrainer
     case fluxProTrainer
 }
@@ -101,6 +103,7 @@ enum Catalog {
     static let rvcVersion = "0a9c7c558af4c0f20667c1bd1260ce32a2879944a0b9e44e1398660c077b1550"
     static let fastFluxTrainerVersion = "8b10794665aed907bb98a1a5324cd1d3a8bea0e9b31e65210967fb9c9e2e08ed"
     static let trainRVCVersion = "cf360587a27f67500c30fc31de1e0f0f9aa26dcd7b866e6ac937a07bd104bad9"
+    static let createDatasetVersion = "f6593d27ca2570319dc9cbdfda6b81011819e541e9ee1333eda63edc5884445d"
     static let hardware = [("cpu", "CPU"), ("gpu-t4", "Nvidia T4 GPU"), ("gpu-l40s", "Nvidia L40S GPU"), ("gpu-a100-large", "Nvidia A100 (80GB) GPU"), ("gpu-h100", "Nvidia H100 GPU")]
 
     /// The example destination model of a trained FLUX LoRA, owned by `account`.
@@ -156,6 +159,10 @@ enum Catalog {
             "replicate/train-rvc-model", official: false, description: "Train your own custom RVC model", hardware: "gpu-a100-large",
             version: trainRVCVersion, input: trainRVCInputs, output: uri, trainingInput: trainRVCInputs,
             trainingOutput: weightsOutput, runner: .trainRVC, github: "https://github.com/zsxkib/voice-cloning-training")
+        add(
+            "zsxkib/create-rvc-dataset", official: false, description: "Create your own RVC v2 dataset from a youtube video",
+            hardware: "gpu-t4", version: createDatasetVersion, input: createDatasetInputs, output: uri, runner: .createDataset,
+            github: "https://github.com/zsxkib/voice-cloning-create-dataset")
         add(
             "black-forest-labs/flux-pro-trainer", official: true, description: "Fine-tune FLUX.1 [pro] (returns a finetune_id)",
             input: [InputField("txt", .string, "Input text (this model only trains: use the trainings API)")],
@@ -283,6 +290,12 @@ enum Catalog {
         InputField("f0method", .stringChoice(["pm", "dio", "harvest", "rmvpe", "rmvpe_gpu"]), default: "rmvpe_gpu", "F0 method, `rmvpe_gpu` recommended."),
         InputField("epoch", .integer, default: 10, "Epoch"),
         InputField("batch_size", .string, default: "7", "Batch size"),
+    ]
+
+    /// zsxkib/create-rvc-dataset (voice-cloning-create-dataset predict.py), models.md §1.
+    static let createDatasetInputs: [InputField] = [
+        InputField("youtube_url", .string, required: true, "URL to YouTube video you'd like to create your RVC v2 dataset from"),
+        InputField("audio_name", .string, default: "rvc_v2_voices", "Name of the dataset. The output will be a zip file containing a folder named `dataset/<audio_name>/`. This folder will contain multiple `.mp3` files named as `split_<i>.mp3`. Each `split_<i>.mp3` file is a short audio clip extracted from the provided YouTube video, where voice has been isolated from the background noise."),
     ]
 
     /// replicate/fast-flux-trainer's training input, models.md §5.1 (the step input's name is uncertain there).

@@ -85,6 +85,15 @@ struct OfflineMedia: Sendable {
         }
     }
 
+    /// A clip of "voice" (a harmonic tone that pauses briefly), 44.1 kHz stereo WAV.
+    func voiceClip(seconds: Double, frequency: Int, output: URL) async throws {
+        let wave = "0.3*sin(2*PI*\(frequency)*t)+0.15*sin(4*PI*\(frequency)*t)"
+        try await ffmpeg.run([
+            "-f", "lavfi", "-i", "aevalsrc=(\(wave))*lt(mod(t\\,3)\\,2.5):s=44100:c=stereo:d=\(seconds)",
+            "-c:a", "pcm_s16le", output.path,
+        ])
+    }
+
     /// The first `seconds` of the audio, as WAV.
     func trimAudio(_ input: URL, seconds: Double, output: URL) async throws {
         try await ffmpeg.normalizeAudio(input, to: output, maxSeconds: seconds)

@@ -12,6 +12,7 @@ extension Runner {
         case .rvc: "zsxkib/realistic-voice-cloning"
         case .sonic: "zsxkib/sonic"
         case .trainRVC: "replicate/train-rvc-model"
+        case .createDataset: "zsxkib/create-rvc-dataset"
         case .fastFluxTrainer: "replicate/fast-flux-trainer"
         case .fluxProTrainer: "black-forest-labs/flux-pro-trainer"
         }
@@ -24,6 +25,7 @@ extension Runner {
         case .rvc(let voice): try await VoiceCloning.run(job, boundVoice: voice)
         case .sonic: try await Sonic.run(job)
         case .trainRVC: try await Trainers.trainRVC(job)
+        case .createDataset: try await Trainers.createDataset(job)
         case .fastFluxTrainer: try await Trainers.fastFlux(job)
         case .fluxProTrainer: try await Trainers.fluxPro(job)
         }
@@ -270,6 +272,35 @@ enum Trainers {
         let versionID = job.engine.addVersion(
             to: destination, input: Catalog.rvcInputs, output: Catalog.uri, runner: .rvc(voice: BoundVoice(slug: slug, zip: kept)))
         return Outcome(produced: .training(version: "\(destination):\(versionID)", weights: (output, name: "\(slug).zip")), steps: steps)
+    }
+
+    /// What [DS] does: yt-dlp downloads the video's audio, Demucs keeps the vocals, the slicer cuts
+    /// clips of at least 5 s at −40 dB pauses, all zipped as `dataset/<audio_name>/split_<i>.wav`.
+    /// The fake never connects out: the "video" is a voice (a tone with pauses) made from the link,
+    /// 44.1 kHz stereo as the model keeps the source's rate and channels. A link that is not an
+    /// http(s) URL fails with yt-dlp's message.
+    static func createDataset(_ job: Job) async throws -> Outcome {
+        let link = job.string("youtube_url") ?? ""
+        let name = job.string("audio_name") ?? "rvc_v2_voices"
+        guard let url = URL(string: link), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
+            throw ModelFailure("ERROR: [generic] '\(link)' is not a valid URL. Set --default-search \"ytsearch\" (or run  yt-dlp \"ytsearch:\(link)\" ) to search YouTube")
+        }
+        job.log("[youtube] Extracting URL: \(link)")
+        job.log("[download] Destination: youtubeaudio/\(name)")
+        job.log("[ExtractAudio] Destination: youtubeaudio/\(name).wav")
+        job.log("Separating vocals with Demucs: separated/htdemucs/\(name)/vocals.wav")
+        let digest = Array(SHA256.hex(of: link).utf8)
+        let count = 3 + Int(digest[0]) % 3
+        var entries: [(name: String, data: Data)] = []
+        for index in 0..<count {
+            let clip = job.folder.appendingPathComponent("split_\(index).wav")
+            try await job.engine.media.voiceClip(seconds: 6 + Double(index), frequency: 180 + 20 * index, output: clip)
+            entries.append(("dataset/\(name)/split_\(index).wav", try Data(contentsOf: clip)))
+            job.log("Saved dataset/\(name)/split_\(index).wav")
+        }
+        let output = job.folder.appendingPathComponent("dataset_\(name).zip")
+        try Zip.make(entries).write(to: output)
+        return Outcome(produced: .file(output, name: "dataset_\(name).zip"), steps: count)
     }
 
     static func fastFlux(_ job: Job) async throws -> Outcome {
