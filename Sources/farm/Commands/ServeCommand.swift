@@ -30,15 +30,32 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The largest song file an upload may be, in MiB.")
     var uploadLimit = 512
 
+    @Option(help: ArgumentHelp(
+        "How long an uploaded song no waiting or running render needs is kept (after it was uploaded or last submitted): 90s, 30m, 24h or 7d.",
+        valueName: "time"))
+    var keepUploads = "24h"
+
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
         try await reportingErrors {
             guard uploadLimit > 0 else { throw UsageError("--upload-limit must be at least 1 (MiB)", hint: "for example --upload-limit 512") }
+            guard let retention = Self.duration(keepUploads) else {
+                throw UsageError("--keep-uploads \"\(keepUploads)\" is not a time", hint: "give a number with s, m, h or d, e.g. 30m, 24h or 7d")
+            }
             let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
             let server = try StudioServer(
-                configuration: .init(host: host, port: port, token: token, uploadLimit: Int64(uploadLimit) << 20), service: service)
+                configuration: .init(host: host, port: port, token: token, uploadLimit: Int64(uploadLimit) << 20,
+                                uploadRetention: retention), service: service)
             try await server.run { url in Console.writeError("farm: studio listening on \(url)\n") }
         }
+    }
+
+    /// `90s`, `30m`, `24h`, `7d` (or plain seconds) as a duration; nil when malformed.
+    static func duration(_ text: String) -> Duration? {
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        let unit = text.last.flatMap { units[$0] }
+        guard let value = Double(unit == nil ? text : String(text.dropLast())), value.isFinite, value >= 0 else { return nil }
+        return .milliseconds(Int64((value * (unit ?? 1) * 1000).rounded()))
     }
 }
