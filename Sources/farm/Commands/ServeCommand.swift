@@ -10,11 +10,13 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Serves a page and a JSON API (described at /openapi.json) over the same services as farm \
             render. Renders wait in a queue in the store and run one at a time; stopping farm serve \
-            (Ctrl-C) leaves the queue there, and the next farm serve resumes it.
+            (Ctrl-C) leaves the queue there, and the next farm serve resumes it. Uploaded songs no \
+            waiting or running render needs are removed after --keep-uploads.
 
             Examples:
               farm serve
               farm serve --port 9000
+              farm serve --keep-uploads 2h
               farm serve --host 0.0.0.0 --token "$(openssl rand -hex 16)"
             """)
 
