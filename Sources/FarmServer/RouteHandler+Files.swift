@@ -48,7 +48,7 @@ extension RouteHandler {
         }
         let folder = responder.uploads
         let found = try await blocking { folder.claim(id, extensions: Self.songExtensions) }
-        guard let found else { throw StudioError(.badRequest, "no upload \(id) (uploads not used by a waiting render are removed after \(responder.uploads.retention.formatted()))", hint: "upload the song again with POST /api/uploads") }
+        guard let found else { throw StudioError(.badRequest, "no upload \(id) (uploads not used by a waiting render are removed after \(responder.uploads.retentionText))", hint: "upload the song again with POST /api/uploads") }
         return found
     }
 

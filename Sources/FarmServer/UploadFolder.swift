@@ -19,6 +19,15 @@ final class UploadFolder: Sendable {
         self.retention = retention
     }
 
+    /// The retention as `--keep-uploads` writes it: `7d`, `24h`, `30m` or `90s`.
+    var retentionText: String {
+        let seconds = Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18
+        for (unit, size) in [("d", 86400.0), ("h", 3600.0), ("m", 60.0)] where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
+            return "\(Int(seconds / size))\(unit)"
+        }
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : String(format: "%.1fs", seconds)
+    }
+
     /// The upload `id` with any of `extensions`, its time refreshed so no sweep removes it now;
     /// nil when there is none. Blocking: call through `blocking`.
     func claim(_ id: String, extensions: Set<String>) -> URL? {
@@ -35,7 +44,7 @@ final class UploadFolder: Sendable {
     /// the removed names. Blocking: call through `blocking`.
     @discardableResult
     func sweep(keeping needed: Set<String>, startup: Bool = false, now: Date = Date()) -> [String] {
-        let cutoff = now.addingTimeInterval(-Double(retention.components.seconds) - Double(retention.components.attoseconds) / 1e18)
+        let cutoff = now.addingTimeInterval(-(Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18))
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
         var removed: [String] = []
         for name in names.sorted() where !needed.contains(name) {
