@@ -40,24 +40,21 @@ final class UploadFolder: Sendable {
     }
 
     /// Removes uploads older than the retention whose file names are not in `needed`, and partial
-    /// uploads that old (every partial one when `startup`: no upload is in flight then). Returns
-    /// the removed names. Blocking: call through `blocking`.
-    @discardableResult
-    func sweep(keeping needed: Set<String>, startup: Bool = false, now: Date = Date()) -> [String] {
-        let cutoff = now.addingTimeInterval(-(Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18))
+    /// uploads that old (every partial one when `startup`: no upload is in flight then).
+    /// Blocking: call through `blocking`.
+    func sweep(keeping needed: Set<String>, startup: Bool) {
+        let cutoff = Date().addingTimeInterval(-(Double(retention.components.seconds) + Double(retention.components.attoseconds) / 1e18))
         let names = (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? []
-        var removed: [String] = []
-        for name in names.sorted() where !needed.contains(name) {
+        for name in names where !needed.contains(name) {
             let partial = name.hasPrefix(".") && name.hasSuffix(".part")
             lock.withLock { _ in
                 let path = url.appendingPathComponent(name).path
                 // Read under the lock: a claim may have refreshed it since the listing.
                 guard let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return }
                 guard (partial && startup) || modified < cutoff else { return }
-                if (try? FileManager.default.removeItem(atPath: path)) != nil { removed.append(name) }
+                try? FileManager.default.removeItem(atPath: path)
             }
         }
-        return removed
     }
 
     /// The file names of uploads that waiting or running renders name.
@@ -81,7 +78,7 @@ struct UploadSweeper: Service {
     func sweep(startup: Bool = false) async throws {
         let needed = try await UploadFolder.needed(by: store, in: folder.url)
         let folder = folder
-        _ = try await blocking { folder.sweep(keeping: needed, startup: startup) }
+        try await blocking { folder.sweep(keeping: needed, startup: startup) }
     }
 
     func run() async throws {
