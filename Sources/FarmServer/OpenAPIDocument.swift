@@ -14,12 +14,12 @@ enum OpenAPIDocument {
             "summary": "The studio page",
             "responses": {
               "200": {
-                "description": {
-                  "type": "string"
-                },
+                "description": "the page (HTML)",
                 "content": {
-                  "application/json": {
-                    "schema": "text/html"
+                  "text/html": {
+                    "schema": {
+                      "type": "string"
+                    }
                   }
                 }
               },
@@ -37,8 +37,13 @@ enum OpenAPIDocument {
             "summary": "This document",
             "responses": {
               "200": {
-                "description": {
-                  "type": "object"
+                "description": "this document",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "object"
+                    }
+                  }
                 }
               }
             }
@@ -49,10 +54,15 @@ enum OpenAPIDocument {
             "summary": "Render profiles",
             "responses": {
               "200": {
-                "description": {
-                  "type": "array",
-                  "items": {
-                    "$ref": "#/components/schemas/Profile"
+                "description": "render profiles",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Profile"
+                      }
+                    }
                   }
                 }
               }
@@ -64,10 +74,15 @@ enum OpenAPIDocument {
             "summary": "Subjects and their models",
             "responses": {
               "200": {
-                "description": {
-                  "type": "array",
-                  "items": {
-                    "$ref": "#/components/schemas/Subject"
+                "description": "subjects and their models",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Subject"
+                      }
+                    }
                   }
                 }
               }
@@ -79,10 +94,15 @@ enum OpenAPIDocument {
             "summary": "Stage providers and their stages",
             "responses": {
               "200": {
-                "description": {
-                  "type": "array",
-                  "items": {
-                    "$ref": "#/components/schemas/Provider"
+                "description": "stage providers and their stages",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Provider"
+                      }
+                    }
                   }
                 }
               }
@@ -116,8 +136,13 @@ enum OpenAPIDocument {
             },
             "responses": {
               "201": {
-                "description": {
-                  "$ref": "#/components/schemas/Upload"
+                "description": "upload a song file (streamed to disk, size-capped; never served)",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Upload"
+                    }
+                  }
                 }
               },
               "400": {
@@ -140,10 +165,15 @@ enum OpenAPIDocument {
             "summary": "Queued, running and past renders submitted to this studio, newest first",
             "responses": {
               "200": {
-                "description": {
-                  "type": "array",
-                  "items": {
-                    "$ref": "#/components/schemas/Render"
+                "description": "queued, running and past renders submitted to this studio, newest first",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Render"
+                      }
+                    }
                   }
                 }
               }
@@ -163,8 +193,13 @@ enum OpenAPIDocument {
             },
             "responses": {
               "202": {
-                "description": {
-                  "$ref": "#/components/schemas/Render"
+                "description": "check a render (as farm render --dry-run) and queue it",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Render"
+                    }
+                  }
                 }
               },
               "400": {
@@ -195,8 +230,13 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {
-                "description": {
-                  "$ref": "#/components/schemas/Render"
+                "description": "one render",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Render"
+                    }
+                  }
                 }
               },
               "404": {
@@ -231,10 +271,14 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {
-                "description": {
-                  "type": "string"
-                },
+                "description": "the events: live ones as they happen; for a render that ended before this server started (or long ago), rebuilt from the store (each started stage's last state and time; the finished event carries \"replayed\": true)",
                 "content": {
+                  "text/event-stream": {
+                    "schema": {
+                      "type": "string",
+                      "description": "one `data: EVENT` message per event, EVENT an Event as JSON"
+                    }
+                  },
                   "application/json": {
                     "schema": {
                       "type": "object",
@@ -247,7 +291,7 @@ enum OpenAPIDocument {
                         "events": {
                           "type": "array",
                           "items": {
-                            "type": "object"
+                            "$ref": "#/components/schemas/Event"
                           }
                         },
                         "next": {
@@ -288,8 +332,13 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "202": {
-                "description": {
-                  "$ref": "#/components/schemas/Render"
+                "description": "cancel a waiting or running render",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/Render"
+                    }
+                  }
                 }
               },
               "403": {
@@ -322,10 +371,15 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {
-                "description": {
-                  "type": "array",
-                  "items": {
-                    "$ref": "#/components/schemas/Run"
+                "description": "runs in the store (CLI and studio), newest first",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "type": "array",
+                      "items": {
+                        "$ref": "#/components/schemas/Run"
+                      }
+                    }
                   }
                 }
               },
@@ -351,8 +405,13 @@ enum OpenAPIDocument {
             ],
             "responses": {
               "200": {
-                "description": {
-                  "$ref": "#/components/schemas/RunDetail"
+                "description": "one run with its stages and their outputs",
+                "content": {
+                  "application/json": {
+                    "schema": {
+                      "$ref": "#/components/schemas/RunDetail"
+                    }
+                  }
                 }
               },
               "404": {
@@ -501,7 +560,7 @@ enum OpenAPIDocument {
         },
         "/api/runs/{id}/stages/{stage}/outputs/{port}": {
           "get": {
-            "summary": "One output of a finished stage (still, cover, isolated vocals, \u2026), with range requests",
+            "summary": "One output of a finished stage (still, cover, isolated vocals, …), with range requests",
             "parameters": [
               {
                 "name": "id",
@@ -773,6 +832,136 @@ enum OpenAPIDocument {
                   "type": "string"
                 },
                 "description": "STAGE.PARAM=VALUE overrides"
+              },
+              "start": {
+                "type": [
+                  "string",
+                  "number"
+                ],
+                "description": "render the song from this time (as farm render --start): seconds, M:SS or H:MM:SS"
+              },
+              "end": {
+                "type": [
+                  "string",
+                  "number"
+                ],
+                "description": "render the song up to this time (as farm render --end)"
+              },
+              "clip": {
+                "type": "string",
+                "description": "START-END instead of start and end (as farm render --clip), e.g. 0:30-1:45; either end may be left out"
+              },
+              "refresh": {
+                "type": "boolean",
+                "description": "fetch a song link again even when the store holds a fresh copy (as farm render --refresh)"
+              }
+            }
+          },
+          "Event": {
+            "type": "object",
+            "required": [
+              "event"
+            ],
+            "description": "one event as farm render --json prints it; the fields depend on the kind",
+            "properties": {
+              "event": {
+                "enum": [
+                  "queued",
+                  "download",
+                  "note",
+                  "started",
+                  "stage",
+                  "progress",
+                  "chunks",
+                  "log",
+                  "finished"
+                ]
+              },
+              "run": {
+                "type": "string"
+              },
+              "stage": {
+                "type": "string",
+                "description": "the stage an event of a stage is about"
+              },
+              "status": {
+                "type": "string",
+                "description": "stage: the stage's new state; finished: succeeded, failed or interrupted"
+              },
+              "stages": {
+                "description": "started: the planned stages in plan order, each with the stages it reads (the graph's edges); finished: each stage's outcome by name",
+                "oneOf": [
+                  {
+                    "type": "array",
+                    "items": {
+                      "$ref": "#/components/schemas/PlannedStage"
+                    }
+                  },
+                  {
+                    "type": "object"
+                  }
+                ]
+              },
+              "done": {
+                "type": "integer",
+                "description": "chunks: chunks finished"
+              },
+              "total": {
+                "type": "integer",
+                "description": "chunks: chunks in all"
+              },
+              "cached": {
+                "type": "integer",
+                "description": "chunks: finished chunks that came from the cache"
+              },
+              "seconds": {
+                "type": [
+                  "number",
+                  "null"
+                ]
+              },
+              "error": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "hint": {
+                "type": [
+                  "string",
+                  "null"
+                ]
+              },
+              "replayed": {
+                "type": "boolean",
+                "description": "finished: rebuilt from the store rather than sent live"
+              }
+            }
+          },
+          "PlannedStage": {
+            "type": "object",
+            "required": [
+              "name",
+              "implementation",
+              "provider",
+              "depends_on"
+            ],
+            "properties": {
+              "name": {
+                "type": "string"
+              },
+              "implementation": {
+                "type": "string"
+              },
+              "provider": {
+                "type": "string"
+              },
+              "depends_on": {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                },
+                "description": "the stages whose outputs this one reads: the graph's edges into it"
               }
             }
           },
@@ -814,6 +1003,20 @@ enum OpenAPIDocument {
                   "string",
                   "null"
                 ]
+              },
+              "start": {
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "description": "the clip's start, seconds"
+              },
+              "end": {
+                "type": [
+                  "number",
+                  "null"
+                ],
+                "description": "the clip's end, seconds"
               },
               "created": {
                 "type": "string"
@@ -902,6 +1105,7 @@ enum OpenAPIDocument {
                 "properties": {
                   "stages": {
                     "type": "array",
+                    "description": "every planned stage in plan order; one that never started is waiting (while the run runs) or interrupted",
                     "items": {
                       "type": "object",
                       "properties": {
@@ -931,6 +1135,27 @@ enum OpenAPIDocument {
                             "string",
                             "null"
                           ]
+                        },
+                        "depends_on": {
+                          "type": "array",
+                          "items": {
+                            "type": "string"
+                          },
+                          "description": "the stages whose outputs this one reads: the graph's edges into it"
+                        },
+                        "chunks": {
+                          "type": [
+                            "integer",
+                            "null"
+                          ],
+                          "description": "for a stage rendered in chunks: how many"
+                        },
+                        "chunks_cached": {
+                          "type": [
+                            "integer",
+                            "null"
+                          ],
+                          "description": "of those, how many came from the cache"
                         },
                         "outputs": {
                           "type": "array",

@@ -24,15 +24,30 @@ actor RenderQueue {
     /// Adds a render (the JSON form `RenderRequest(json:)` reads) and wakes the worker.
     func submit(_ request: JSON) async throws -> QueueEntry {
         let entry = try await store.enqueue(request)
-        logs[entry.id] = EventLog()
-        logs[entry.id]?.append(["event": "queued", "id": .string(entry.id)])
+        _ = newLog(entry.id)
         wakeUp?.yield()
         return entry
     }
 
-    /// The events of render `id` while this server keeps them (nil for renders that ended before
-    /// it started, or long ago).
-    func log(for id: String) -> EventLog? { logs[id] }
+    /// The events of render `id` while this server keeps them: every waiting or running render
+    /// has a log (one left by an earlier server starts with `queued`); nil for renders that ended
+    /// before this server started, or long ago (their events are rebuilt from the store).
+    func log(for id: String) async throws -> EventLog? {
+        if let log = logs[id] { return log }
+        guard let entry = try await store.queueEntry(id: id) else { return nil }
+        // Checked again: the render may have ended, and kept its log, while the store answered.
+        if let log = logs[id] { return log }
+        guard entry.state == .queued || entry.state == .running else { return nil }
+        return newLog(id)
+    }
+
+    /// A log that starts with the render's `queued` event.
+    private func newLog(_ id: String) -> EventLog {
+        let log = EventLog()
+        log.append(["event": "queued", "id": .string(id)])
+        logs[id] = log
+        return log
+    }
 
     /// Cancels a waiting or running render. False when it already ended.
     func cancel(_ id: String) async throws -> Bool {
@@ -72,8 +87,7 @@ actor RenderQueue {
     }
 
     private func run(_ entry: QueueEntry) async {
-        let log = logs[entry.id] ?? EventLog()
-        logs[entry.id] = log
+        let log = logs[entry.id] ?? newLog(entry.id)
         let resuming = entry.state == .running ? entry.runID : nil
         var request: RenderRequest
         do {
@@ -132,8 +146,7 @@ actor RenderQueue {
     }
 
     private func finish(_ id: String, with event: JSON) {
-        let log = logs[id] ?? EventLog()
-        logs[id] = log
+        let log = logs[id] ?? newLog(id)
         log.append(event)
         log.close()
         ended.append(id)

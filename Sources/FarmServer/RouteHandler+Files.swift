@@ -23,8 +23,8 @@ extension RouteHandler {
                                    hint: "trim the song, or start farm serve with a larger --upload-limit")
         if let length = request.headers[.contentLength].flatMap(Int64.init), length > limit { throw tooLarge }
         let id = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
-        let final = responder.uploads.appendingPathComponent("\(id).\(ext)")
-        let partial = responder.uploads.appendingPathComponent(".\(id).part")
+        let final = responder.uploads.url.appendingPathComponent("\(id).\(ext)")
+        let partial = responder.uploads.url.appendingPathComponent(".\(id).part")
         let counter = ByteCounter(limit: limit)
         do {
             try await responder.files.writeFile(contents: request.body.map { try counter.add($0) }, path: partial.path, context: context)
@@ -41,16 +41,14 @@ extension RouteHandler {
         return Reply.json(["upload": .string(id), "name": .string(name), "size": .integer(counter.count)], status: .created)
     }
 
-    /// The uploaded file `id`, checked to be one of ours.
+    /// The uploaded file `id`, checked to be one of ours, and claimed: kept for the retention from now.
     func uploadedFile(_ id: String) async throws -> URL {
         guard id.count == 32, id.allSatisfy(\.isHexDigit) else {
             throw StudioError(.badRequest, "\"\(id)\" is not an upload id", hint: "use the id POST /api/uploads answered")
         }
         let folder = responder.uploads
-        let found = try await blocking {
-            Self.songExtensions.map { folder.appendingPathComponent("\(id).\($0)") }.first { FileManager.default.fileExists(atPath: $0.path) }
-        }
-        guard let found else { throw StudioError(.badRequest, "no upload \(id)", hint: "upload the song again with POST /api/uploads") }
+        let found = try await blocking { folder.claim(id, extensions: Self.songExtensions) }
+        guard let found else { throw StudioError(.badRequest, "no upload \(id) (uploads not used by a waiting render are removed after \(responder.uploads.retentionText))", hint: "upload the song again with POST /api/uploads") }
         return found
     }
 

@@ -74,20 +74,24 @@ struct RouteHandler {
             } ?? 50
             return Reply.json(.array(try await store.runs(limit: limit).map(Self.json)))
         case .run(let id):
-            let (run, stages) = try await runRecord(id)
+            let (run, records) = try await runRecord(id)
             var object = Self.json(run).objectValue!
             var entries: [JSON] = []
-            for stage in stages {
-                var entry = JSONObject([("stage", .string(stage.stage)), ("implementation", .string(stage.implementation)),
-                                        ("provider", .string(stage.provider)), ("status", .string(stage.status.rawValue)),
-                                        ("cached", .bool(stage.cached))])
-                entry["seconds"] = stage.seconds.map(JSON.double) ?? .null
-                entry["error"] = stage.error.map(JSON.string) ?? .null
+            for stage in RunHistory(run: run, records: records).stages {
+                let status = stage.status(in: run)
+                var entry = JSONObject([("stage", .string(stage.name)), ("implementation", .string(stage.implementation)),
+                                        ("provider", .string(stage.provider)), ("status", .string(status.rawValue)),
+                                        ("cached", .bool(status == .cached))])
+                entry["seconds"] = stage.record?.seconds.map(JSON.double) ?? .null
+                entry["error"] = stage.record?.error.map(JSON.string) ?? .null
+                entry["depends_on"] = .array(stage.dependencies.map(JSON.string))
+                entry["chunks"] = stage.record?.metadata?["chunks"] ?? .null
+                entry["chunks_cached"] = stage.record?.metadata?["chunks_cached"] ?? .null
                 var outputs: [JSON] = []
-                if let key = stage.cacheKey, stage.status.hasOutputs, let result = try await store.cachedResult(forKey: key) {
+                if let record = stage.record, let key = record.cacheKey, status.hasOutputs, let result = try await store.cachedResult(forKey: key) {
                     for (port, artifact) in result.outputs.sorted(by: { $0.key < $1.key }) {
                         outputs.append(["port": .string(port), "kind": .string(artifact.kind.rawValue),
-                                        "url": .string("/api/runs/\(run.id)/stages/\(stage.stage)/outputs/\(port)")])
+                                        "url": .string("/api/runs/\(run.id)/stages/\(stage.name)/outputs/\(port)")])
                     }
                 }
                 entry["outputs"] = .array(outputs)
@@ -167,37 +171,67 @@ struct RouteHandler {
             throw StudioError(.badRequest, "a render needs exactly one song: \"upload\" or \"link\"",
                               hint: "upload a file with POST /api/uploads and pass its id as \"upload\", or pass a \"link\"")
         }
-        let renderRequest = RenderRequest(profile: profile, subject: subject, song: song, settings: settings)
+        let clip = try Self.clip(fields)
+        let refresh = try fields["refresh"].map { value -> Bool in
+            guard let flag = value.boolValue else {
+                throw StudioError(.badRequest, "refresh must be true or false", hint: "send \"refresh\": true to fetch a song link again")
+            }
+            return flag
+        } ?? false
+        let renderRequest = RenderRequest(profile: profile, subject: subject, song: song, clip: clip, refresh: refresh, settings: settings)
         let service = service
         _ = try await blocking { try service.plan(renderRequest) }
         var stored = JSONObject([("profile", .string(profile)), ("song", .string(song)), ("name", .string(songName)),
                                  ("settings", .array(settings.map(JSON.string)))])
         stored["subject"] = subject.map(JSON.string)
+        stored["start"] = clip.start.map(JSON.double)
+        stored["end"] = clip.end.map(JSON.double)
+        stored["refresh"] = refresh ? .bool(true) : nil
         let entry = try await responder.queue.submit(.object(stored))
         var response = Reply.json(Self.json(entry), status: .accepted)
         response.headers[.location] = "/api/renders/\(entry.id)"
         return response
     }
 
-    /// Server-sent events: every event of the render so far, then live ones, as `farm render --json` prints them.
+    /// The part of the song a render request asks for: `start` and `end`, or `clip` ("0:30-1:45"),
+    /// each a time as `farm render --start/--end/--clip` reads it (seconds as a number or a string,
+    /// `M:SS`, `H:MM:SS`).
+    static func clip(_ fields: JSONObject) throws -> SongClip {
+        func text(_ name: String) throws -> String? {
+            guard let value = fields[name], value != .null else { return nil }
+            if let string = value.stringValue { return string }
+            if let number = value.doubleValue, number.isFinite { return "\(number)" }
+            throw StudioError(.badRequest, "\(name) must be a time", hint: "write seconds (90), M:SS (1:30) or H:MM:SS (1:02:03)")
+        }
+        do {
+            return try SongClip(start: text("start"), end: text("end"), clip: text("clip"))
+        } catch let error as UsageError {
+            // SongClip names the command-line flags; the API's fields have the same names.
+            func fields(_ text: String) -> String { text.replacingOccurrences(of: "--", with: "") }
+            throw StudioError(.badRequest, fields(error.message), hint: error.hint.map(fields))
+        }
+    }
+
+    /// Server-sent events: every event of the render so far, then live ones, as `farm render --json`
+    /// prints them. Renders that ended before this server started (or long ago) answer with their
+    /// events rebuilt from the store.
     private func events(_ id: String) async throws -> Response {
         let found = try await entry(id)
-        let log = await responder.queue.log(for: id)
+        let log = try await responder.queue.log(for: id)
+        let stored = log == nil ? try await storedEvents(found) : []
         if let from = request.uri.queryParameters["from"] {
             guard let start = Int(from), start >= 0 else {
                 throw StudioError(.badRequest, "from=\(from) is not an event index", hint: "use ?from=0, then the \"next\" of the last answer")
             }
-            let waiting = found.state == .queued || found.state == .running
-            let (events, closed) = log?.events(from: start) ?? (waiting ? ([], false) : (start == 0 ? [Self.endedEvent(found)] : [], true))
+            let (events, closed) = log?.events(from: start) ?? (Array(stored.dropFirst(start)), true)
             return Reply.json(["events": .array(events), "next": .integer(Int64(start + events.count)), "done": .bool(closed)])
         }
         let stream: AsyncStream<JSON>
         if let log {
             stream = log.subscribe()
         } else {
-            let line = Self.endedEvent(found)
             stream = AsyncStream { continuation in
-                continuation.yield(line)
+                for event in stored { continuation.yield(event) }
                 continuation.finish()
             }
         }
@@ -212,14 +246,13 @@ struct RouteHandler {
         return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-store"], body: body)
     }
 
-    /// The one event of a render whose events are no longer kept: its recorded state.
-    static func endedEvent(_ entry: QueueEntry) -> JSON {
-        var line = JSONObject([("event", .string(entry.state == .queued || entry.state == .running ? "queued" : "finished"))])
-        line["status"] = .string(entry.state == .cancelled ? "interrupted" : entry.error == nil ? "succeeded" : "failed")
-        line["run"] = entry.runID.map(JSON.string) ?? .null
-        line["error"] = entry.error.map(JSON.string) ?? .null
-        line["hint"] = entry.hint.map(JSON.string) ?? .null
-        return .object(line)
+    /// The events of a render whose live ones are not kept, from its queue entry and run record.
+    private func storedEvents(_ entry: QueueEntry) async throws -> [JSON] {
+        var history: RunHistory?
+        if let runID = entry.runID, let (run, records) = try await store.run(id: runID), run.id == runID {
+            history = RunHistory(run: run, records: records)
+        }
+        return RunHistory.events(of: entry, run: history)
     }
 
     private func readJSON(limit: Int) async throws -> JSON {
@@ -251,6 +284,8 @@ struct RouteHandler {
                                  ("song", entry.request["name"] ?? .null), ("created", .string(timestamp(entry.createdAt)))])
         object["run"] = entry.runID.map(JSON.string) ?? .null
         object["finished"] = entry.finishedAt.map { .string(timestamp($0)) } ?? .null
+        object["start"] = entry.request["start"] ?? .null
+        object["end"] = entry.request["end"] ?? .null
         object["error"] = entry.error.map(JSON.string) ?? .null
         object["hint"] = entry.hint.map(JSON.string) ?? .null
         return .object(object)

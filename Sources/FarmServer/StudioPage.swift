@@ -31,6 +31,9 @@ enum StudioPage {
         <label>Profile <select id="profile" name="profile"></select></label>
         <label>Song link <input id="link" name="link" type="url" placeholder="https://…"></label>
         <label>or a song file <input id="file" name="file" type="file" accept="audio/*,video/*"></label>
+        <label>From <input id="clip-start" name="start" inputmode="decimal" placeholder="0:00 (the start)" aria-describedby="clip-help"></label>
+        <label>To <input id="clip-end" name="end" inputmode="decimal" placeholder="the end" aria-describedby="clip-help"></label>
+        <p id="clip-help" class="help">Render part of the song: seconds (90), M:SS (1:30) or H:MM:SS; leave empty for the whole song.</p>
         <button id="start" type="submit">Render</button>
       </form>
       <p id="form-error" class="error" role="alert" hidden></p>
@@ -38,7 +41,10 @@ enum StudioPage {
     <section id="current" aria-labelledby="current-title" hidden>
       <h2 id="current-title">Render <span id="current-id"></span></h2>
       <p id="current-state" aria-live="polite"></p>
-      <ol id="stages" class="graph" aria-label="stages"></ol>
+      <div id="graph" class="graph">
+        <svg id="stage-edges" aria-hidden="true" focusable="false"></svg>
+        <ol id="stages" aria-label="the stage graph: each stage, what it reads and its state"></ol>
+      </div>
       <div id="media"></div>
       <p id="run-error" class="error" role="alert" hidden></p>
       <p class="actions">
@@ -74,18 +80,25 @@ enum StudioPage {
     input, select, button { font: inherit; padding: .4rem; min-width: 0; max-width: 100%; }
     button { cursor: pointer; }
     .error { color: #a40000; white-space: pre-wrap; }
-    .graph { display: grid; grid-template-columns: repeat(auto-fit, minmax(9rem, 1fr)); gap: .5rem; list-style: none; padding: 0; }
+    .help { grid-column: 1 / -1; margin: 0; font-size: .85rem; color: #555; }
+    .graph { position: relative; overflow-x: auto; padding: .5rem 0; }
+    .graph svg { position: absolute; top: 0; left: 0; pointer-events: none; }
+    .graph path { fill: none; stroke: #888; stroke-width: 2; }
+    .graph path[data-done="true"] { stroke: #137333; }
+    .graph ol { display: grid; grid-auto-columns: minmax(9rem, 11rem); column-gap: 3rem; row-gap: .8rem;
+                list-style: none; padding: 0; margin: 0; position: relative; width: max-content; }
     .graph li { border: 2px solid #888; border-radius: .4rem; padding: .5rem; background: #fff; }
-    .graph li[data-status="running"] { border-color: #0057b7; }
+    .graph li[data-status="running"] { border-color: #0057b7; box-shadow: 0 0 0 3px #cfe0f5; }
     .graph li[data-status="succeeded"], .graph li[data-status="cached"] { border-color: #137333; }
     .graph li[data-status="failed"] { border-color: #a40000; }
     .graph li[data-status="skipped"], .graph li[data-status="interrupted"] { border-style: dashed; }
-    .graph .name { font-weight: 700; display: block; } .graph .detail { font-size: .85rem; }
+    .graph .name { font-weight: 700; display: block; } .graph .detail, .graph .chunks { font-size: .85rem; display: block; }
+    .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }
     #media figure { display: inline-block; margin: .5rem; vertical-align: top; }
     #media img { max-width: 12rem; border-radius: .4rem; }
     video { width: 100%; max-height: 28rem; background: #000; }
     .runs { list-style: none; padding: 0; display: grid; gap: .4rem; }
-    .runs li { display: flex; gap: .6rem; align-items: center; }
+    .runs li { display: flex; gap: .6rem; align-items: center; flex-wrap: wrap; }
     .runs img { width: 4rem; height: 4rem; object-fit: cover; border-radius: .3rem; background: #ddd; }
     table { border-collapse: collapse; } td, th { border-bottom: 1px solid #ccc; padding: .3rem .6rem; text-align: left; }
     """#
@@ -130,7 +143,11 @@ enum StudioPage {
         const text = document.createElement(run.video ? "a" : "span");
         if (run.video) text.href = run.video;
         text.textContent = `${run.run} · ${run.status} · ${run.subject} · ${run.song}`;
-        item.append(image, text); list.append(item);
+        const show = document.createElement("button");
+        show.type = "button"; show.textContent = "Show its stages"; show.className = "show-run";
+        show.setAttribute("aria-label", `show the stages of run ${run.run}`);
+        show.onclick = () => showRun(run.run).catch((error) => showError(error.message, null));
+        item.append(image, text, show); list.append(item);
       }
       const waiting = $("queue"); waiting.replaceChildren();
       for (const entry of queue.filter((e) => e.state === "queued" || e.state === "running")) {
@@ -142,24 +159,88 @@ enum StudioPage {
       }
     }
 
+    // The stage graph: a column per layer (a stage sits right of every stage it reads, and as far
+    // right as its readers allow), rows ordered to keep edges short; nodes are list items (names,
+    // what they read and their state are text), edges an SVG drawn behind them.
+    let graphStages = [];
+
+    function layout(stages) {
+      const byName = new Map(stages.map((s) => [s.name, s]));
+      const needs = (s) => (s.depends_on || []).filter((d) => byName.has(d));
+      const column = new Map();
+      for (const s of stages) column.set(s.name, Math.max(-1, ...needs(s).map((d) => column.get(d) ?? 0)) + 1);
+      for (const s of [...stages].reverse()) {
+        const readers = stages.filter((r) => needs(r).includes(s.name)).map((r) => column.get(r.name));
+        if (readers.length) column.set(s.name, Math.max(column.get(s.name), Math.min(...readers) - 1));
+      }
+      const row = new Map(), columns = Math.max(0, ...column.values()) + 1;
+      for (let c = 0; c < columns; c++) {
+        const here = stages.filter((s) => column.get(s.name) === c);
+        const weight = (s) => {
+          const rows = needs(s).map((d) => row.get(d)).filter((r) => r !== undefined);
+          return rows.length ? rows.reduce((a, b) => a + b, 0) / rows.length : stages.indexOf(s) / stages.length;
+        };
+        here.map((s) => [s, weight(s)]).sort((a, b) => a[1] - b[1]).forEach(([s], index) => row.set(s.name, index));
+      }
+      return { column, row, needs };
+    }
+
     function drawStages(stages) {
+      graphStages = stages;
+      const { column, row, needs } = layout(stages);
       const graph = $("stages"); graph.replaceChildren();
       for (const stage of stages) {
         const item = document.createElement("li");
         item.id = "stage-" + stage.name; item.dataset.status = "waiting";
-        item.innerHTML = `<span class="name"></span><span class="detail">waiting</span>`;
+        item.style.gridColumn = column.get(stage.name) + 1; item.style.gridRow = row.get(stage.name) + 1;
+        item.innerHTML = `<span class="name"></span><span class="sr reads"></span><span class="detail">waiting</span><span class="chunks"></span>`;
         item.querySelector(".name").textContent = stage.name;
+        const reads = needs(stage);
+        item.querySelector(".reads").textContent = reads.length ? `, reads ${reads.join(" and ")}:` : ", reads no other stage:";
         item.title = stage.implementation;
         graph.append(item);
+      }
+      drawEdges();
+    }
+
+    function drawEdges() {
+      const svg = $("stage-edges"), box = $("stages").getBoundingClientRect();
+      svg.setAttribute("width", box.width); svg.setAttribute("height", box.height);
+      svg.style.left = $("stages").offsetLeft + "px"; svg.style.top = $("stages").offsetTop + "px";
+      svg.replaceChildren();
+      const names = new Set(graphStages.map((s) => s.name));
+      for (const stage of graphStages) {
+        const to = $("stage-" + stage.name)?.getBoundingClientRect();
+        for (const from of (stage.depends_on || []).filter((d) => names.has(d))) {
+          const source = $("stage-" + from), start = source.getBoundingClientRect();
+          const x1 = start.right - box.left, y1 = start.top + start.height / 2 - box.top;
+          const x2 = to.left - box.left - 2, y2 = to.top + to.height / 2 - box.top, bend = (x2 - x1) / 2;
+          const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+          path.setAttribute("d", `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2} l-7,-4 m7,4 l-7,4`);
+          path.dataset.from = from; path.dataset.to = stage.name;
+          path.dataset.done = String(["succeeded", "cached"].includes(source.dataset.status));
+          svg.append(path);
+        }
       }
     }
 
     function setStage(name, status, text) {
       const item = $("stage-" + name);
       if (!item) return;
+      const changed = item.dataset.status !== status;
       item.dataset.status = status;
       item.querySelector(".detail").textContent = text;
+      if (changed) drawEdges();
     }
+
+    function setChunks(name, done, total, cached) {
+      const item = $("stage-" + name);
+      if (!item || total == null) return;
+      item.querySelector(".chunks").textContent = `${done}/${total} chunks` + (cached ? ` (${cached} cached)` : "");
+      drawEdges();
+    }
+
+    const seconds = (value) => value != null ? ` ${value.toFixed(1)} s` : "";
 
     async function showOutputs(run) {
       const details = await api(`/api/runs/${run}`);
@@ -177,13 +258,18 @@ enum StudioPage {
       }
     }
 
+    function reset(title) {
+      $("current").hidden = false; $("current-id").textContent = title;
+      $("run-error").hidden = true; $("again").hidden = true; $("cancel").hidden = false;
+      $("video").hidden = true; $("video").removeAttribute("src"); $("download").hidden = true;
+      graphStages = []; $("stages").replaceChildren(); $("stage-edges").replaceChildren(); $("media").replaceChildren();
+    }
+
     function watch(id) {
       if (source) source.close();
       current = { id, run: null };
-      $("current").hidden = false; $("current-id").textContent = id;
-      $("current-state").textContent = "queued"; $("run-error").hidden = true;
-      $("video").hidden = true; $("video").removeAttribute("src"); $("download").hidden = true; $("again").hidden = true;
-      $("cancel").hidden = false; $("stages").replaceChildren(); $("media").replaceChildren();
+      reset(id);
+      $("current-state").textContent = "queued";
       source = new EventSource(`/api/renders/${id}/events`);
       source.onmessage = (message) => handle(JSON.parse(message.data));
       source.onerror = () => { if (source && source.readyState === EventSource.CLOSED) source = null; };
@@ -196,8 +282,7 @@ enum StudioPage {
         current.run = event.run; drawStages(event.stages);
         $("current-state").textContent = `running · run ${event.run}`; break;
       case "stage": {
-        const time = event.seconds != null ? ` ${event.seconds.toFixed(1)} s` : "";
-        setStage(event.stage, event.status, event.status + time + (event.error ? ": " + event.error : ""));
+        setStage(event.stage, event.status, event.status + seconds(event.seconds) + (event.error ? ": " + event.error : ""));
         if (event.status === "succeeded" || event.status === "cached") showOutputs(current.run).catch(() => {});
         break;
       }
@@ -206,28 +291,52 @@ enum StudioPage {
         setStage(event.stage, "running", "running" + percent + (event.message ? " " + event.message : ""));
         break;
       }
+      case "chunks": setChunks(event.stage, event.done, event.total, event.cached); break;
       case "finished": finished(event); break;
       }
     }
 
     function finished(event) {
       if (source) { source.close(); source = null; }
-      $("cancel").hidden = true; $("again").hidden = false;
+      $("cancel").hidden = true; $("again").hidden = !lastRequest;
       $("current-state").textContent = event.status;
       for (const [name, stage] of Object.entries(event.stages || {})) {
-        const time = stage.seconds != null ? ` ${stage.seconds.toFixed(1)} s` : "";
-        setStage(name, stage.status, stage.status + time);
+        setStage(name, stage.status, stage.status + seconds(stage.seconds));
+        if (stage.chunks != null) setChunks(name, stage.chunks, stage.chunks, stage.chunks_cached);
       }
-      if (event.error) {
-        $("run-error").hidden = false;
-        $("run-error").textContent = event.error + (event.hint ? "\nhint: " + event.hint : "");
-      }
+      showError(event.error, event.hint);
       const run = event.run || current.run;
-      if (event.status === "succeeded" && run) {
-        $("video").src = `/api/runs/${run}/video`; $("video").hidden = false;
-        $("download").href = `/api/runs/${run}/video`; $("download").download = `${run}.mp4`; $("download").hidden = false;
-      }
+      if (event.status === "succeeded" && run) showVideo(run);
       loadRuns().catch(() => {});
+    }
+
+    function showError(error, hint) {
+      $("run-error").hidden = !error;
+      $("run-error").textContent = error ? error + (hint ? "\nhint: " + hint : "") : "";
+    }
+
+    function showVideo(run) {
+      $("video").src = `/api/runs/${run}/video`; $("video").hidden = false;
+      $("download").href = `/api/runs/${run}/video`; $("download").download = `${run}.mp4`; $("download").hidden = false;
+    }
+
+    // A past run, as the store recorded it: its graph with each stage's state and time, outputs, video.
+    async function showRun(run) {
+      if (source) { source.close(); source = null; }
+      const details = await api(`/api/runs/${run}`);
+      current = { id: null, run };
+      reset(`run ${run}`);
+      $("cancel").hidden = true;
+      $("current-state").textContent = details.status;
+      drawStages(details.stages.map((s) => ({ name: s.stage, implementation: s.implementation, depends_on: s.depends_on })));
+      for (const stage of details.stages) {
+        setStage(stage.stage, stage.status, stage.status + seconds(stage.seconds) + (stage.error ? ": " + stage.error : ""));
+        if (stage.chunks != null) setChunks(stage.stage, stage.chunks, stage.chunks, stage.chunks_cached);
+      }
+      showError(details.error, null);
+      await showOutputs(run);
+      if (details.video) showVideo(run);
+      $("current").scrollIntoView();
     }
 
     async function submit(event) {
@@ -235,6 +344,8 @@ enum StudioPage {
       $("form-error").hidden = true;
       try {
         const request = { profile: $("profile").value, subject: $("subject").value };
+        if ($("clip-start").value.trim()) request.start = $("clip-start").value.trim();
+        if ($("clip-end").value.trim()) request.end = $("clip-end").value.trim();
         const file = $("file").files[0];
         if (file) {
           const upload = await api(`/api/uploads?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
@@ -264,6 +375,7 @@ enum StudioPage {
       $("again").addEventListener("click", () => lastRequest && start(lastRequest));
       loadLists().catch((error) => { $("form-error").hidden = false; $("form-error").textContent = error.message; });
       loadRuns().catch(() => {});
+      new ResizeObserver(() => { if (graphStages.length) drawEdges(); }).observe($("graph"));
     });
     """#
 }

@@ -14,7 +14,7 @@ struct StudioResponder: HTTPResponder {
     let service: RenderService
     let store: Store
     let queue: RenderQueue
-    let uploads: URL
+    let uploads: UploadFolder
     let port: BoundPort
     let files = FileIO()
 

@@ -16,12 +16,17 @@ public struct StudioServer: Sendable {
         public var token: String?
         /// The largest song file accepted by an upload, bytes.
         public var uploadLimit: Int64
+        /// How long an uploaded song no waiting or running render needs is kept after it was
+        /// uploaded or last submitted.
+        public var uploadRetention: Duration
 
-        public init(host: String = "127.0.0.1", port: Int = 8765, token: String? = nil, uploadLimit: Int64 = 512 << 20) {
+        public init(host: String = "127.0.0.1", port: Int = 8765, token: String? = nil, uploadLimit: Int64 = 512 << 20,
+                    uploadRetention: Duration = .seconds(24 * 3600)) {
             self.host = host
             self.port = port
             self.token = token
             self.uploadLimit = uploadLimit
+            self.uploadRetention = uploadRetention
         }
     }
 
@@ -38,6 +43,9 @@ public struct StudioServer: Sendable {
             guard token.count >= 16 else {
                 throw UsageError("the --token is too short (\(token.count) characters)", hint: "use 16 or more random characters")
             }
+        }
+        guard configuration.uploadRetention > .zero else {
+            throw UsageError("--keep-uploads must be longer than 0", hint: "give a time such as 30m, 24h or 7d")
         }
         guard (0...65535).contains(configuration.port) else {
             throw UsageError("--port \(configuration.port) is not a TCP port", hint: "use a number from 1 to 65535 (0 picks a free one)")
@@ -59,9 +67,12 @@ public struct StudioServer: Sendable {
         let renderService = RenderService(
             registry: service.registry, profiles: service.profiles, home: home, ffmpeg: service.ffmpeg, workingDirectory: videos)
         let queue = RenderQueue(store: store, service: renderService)
+        let sweeper = UploadSweeper(folder: UploadFolder(url: uploads, retention: configuration.uploadRetention), store: store)
+        // Stale uploads go before the server listens.
+        try await sweeper.sweep(startup: true)
         let port = BoundPort()
         let responder = StudioResponder(
-            configuration: configuration, service: renderService, store: store, queue: queue, uploads: uploads, port: port)
+            configuration: configuration, service: renderService, store: store, queue: queue, uploads: sweeper.folder, port: port)
 
         var logger = Logger(label: "farm.serve")
         logger.logLevel = .warning
@@ -77,7 +88,7 @@ public struct StudioServer: Sendable {
             },
             logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: QueueService(queue: queue)), .init(service: app)],
+            services: [.init(service: QueueService(queue: queue)), .init(service: sweeper), .init(service: app)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()

@@ -35,6 +35,10 @@ import Testing
         #expect(first.status == 0, "stderr: \(first.standardError)")
         let performance = try #require(try first.finished()["stages"]?["performance"])
         #expect(performance["chunks"] == 4 && performance["chunks_cached"] == 0)
+        // Chunk progress as events: 0 of 4 once the chunks are known, then one more after each.
+        let progress = try first.jsonLines().filter { $0["event"] == "chunks" }
+        #expect(progress.allSatisfy { $0["stage"] == "performance" && $0["total"] == 4 && $0["cached"] == 0 })
+        #expect(progress.compactMap { $0["done"]?.intValue } == [0, 1, 2, 3, 4])
         try await expectFrameExact(vivid.sandbox.file("a.mp4"), song: song)
 
         // Every cut lies in a pause (a few ms of the pitch shifter's tail allowed), none mid-phrase.
@@ -59,6 +63,7 @@ import Testing
         #expect(try same.stageStatuses() == ["song": "cached", "portrait": "cached", "cover": "cached", "sound": "cached", "vocals": "cached",
                                              "performance": "succeeded", "video": "cached"], "the joined video is the same")
         #expect(try same.finished()["stages"]?["performance"]?["chunks_cached"] == 4)
+        #expect(try same.jsonLines().last { $0["event"] == "chunks" }.map { $0["done"] == 4 && $0["cached"] == 4 } == true)
         #expect(sonic(vivid).count == 4)
 
         // Three chunks instead of four: the new ones are rendered, the rest of the render is not.

@@ -54,6 +54,32 @@ import Testing
         }
     }
 
+    @Test func aRunKeepsItsStageGraph() async throws {
+        try await withTemporaryStore { store, _ in
+            let graph: JSON = [["name": "song", "implementation": "fetch.song@1", "provider": "fetch", "depends_on": []],
+                               ["name": "cover", "implementation": "offline.voice@1", "provider": "offline", "depends_on": ["song"]]]
+            let created = try await store.createRun(NewRun(profile: "offline", subject: "alice", song: "a.wav", request: [:], graph: graph))
+            #expect(created.graph == graph)
+            let (run, _) = try #require(try await store.run(id: created.id))
+            #expect(run.graph == graph)
+            let plain = try await store.createRun(newRun())
+            #expect(try await store.run(id: plain.id)?.0.graph == nil)
+        }
+    }
+
+    @Test func queueEntriesAreNarrowedByStateBeforeTheLimit() async throws {
+        try await withTemporaryStore { store, _ in
+            let waiting = try await store.enqueue(["profile": "offline"])
+            for _ in 0..<3 {
+                let done = try await store.enqueue(["profile": "offline"])
+                _ = try await store.updateQueueEntry(id: done.id, state: .finished)
+            }
+            #expect(try await store.queueEntries(states: [.queued], limit: 1).map(\.id) == [waiting.id])
+            #expect(try await store.queueEntries(states: [.finished], limit: 2).count == 2)
+            #expect(try await store.queueEntries().count == 4)
+        }
+    }
+
     @Test func runsAreFoundByAUniquePrefix() async throws {
         try await withTemporaryStore { store, _ in
             let ids = try await [store.createRun(newRun()), store.createRun(newRun()), store.createRun(newRun())].map(\.id)

@@ -37,6 +37,29 @@ import Testing
             for match in text.matches(of: /"#\/components\/schemas\/(\w+)"/) {
                 #expect(schemas[String(match.1)] != nil, "schema \(match.1)")
             }
+            // Descriptions are text (a schema in their place once slipped through).
+            func descriptions(_ value: JSON, _ path: String) {
+                if let object = value.objectValue {
+                    for (key, member) in object.dictionary {
+                        if key == "description", member.stringValue == nil, path.hasSuffix("/properties") == false {
+                            Issue.record("the description at \(path) is not text")
+                        }
+                        descriptions(member, path + "/" + key)
+                    }
+                } else if let array = value.arrayValue {
+                    for (index, member) in array.enumerated() { descriptions(member, "\(path)/\(index)") }
+                }
+            }
+            descriptions(document, "")
+            // The graph, chunk and clip fields the page and farm render --server use are documented.
+            #expect(schemas["PlannedStage"]?["required"]?.arrayValue?.contains("depends_on") == true)
+            #expect(schemas["Event"]?["properties"]?["event"]?["enum"]?.arrayValue?.contains("chunks") == true)
+            let stageFields = schemas["RunDetail"]?["allOf"]?.arrayValue?.last?["properties"]?["stages"]?["items"]?["properties"]?.objectValue
+            #expect(Set(["depends_on", "chunks", "chunks_cached"]).isSubset(of: stageFields?.dictionary.keys.map { $0 } ?? []))
+            let requestFields = schemas["RenderRequest"]?["properties"]?.objectValue?.dictionary.keys.map { $0 } ?? []
+            #expect(Set(["start", "end", "clip", "refresh"]).isSubset(of: requestFields))
+            let events = paths["/api/renders/{id}/events"]?["get"]?["responses"]?["200"]?["content"]?.objectValue?.dictionary.keys.map { $0 }
+            #expect(Set(events ?? []) == ["text/event-stream", "application/json"])
             // Each documented route exists: the router knows it (a missing resource, not a missing route).
             for (path, methods) in Self.endpoints {
                 let concrete = path.replacingOccurrences(of: "{id}", with: "nosuch").replacingOccurrences(of: "{stage}", with: "video")

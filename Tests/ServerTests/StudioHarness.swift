@@ -41,14 +41,29 @@ struct Studio {
         return try await http.send(request)
     }
 
-    /// Uploads a song and submits an offline render of it; returns the render's id.
-    func submitOfflineRender(_ server: FarmServe.Running, song: URL) async throws -> String {
+    /// Uploads a song; returns the upload's id.
+    func upload(_ server: FarmServe.Running, song: URL) async throws -> String {
         let upload = try await post(server, "/api/uploads?name=\(song.lastPathComponent)", .file(song, contentType: "audio/mpeg"))
         #expect(upload.status == 201, "\(String(decoding: upload.body, as: UTF8.self))")
-        let id = try #require(try upload.json()["upload"]?.stringValue)
-        let render = try await post(server, "/api/renders", .json(["profile": "offline", "upload": .string(id), "name": "song.mp3"]))
+        return try #require(try upload.json()["upload"]?.stringValue)
+    }
+
+    /// Uploads a song and submits an offline render of it (with `fields` added to the request);
+    /// returns the render's id.
+    func submitOfflineRender(_ server: FarmServe.Running, song: URL, _ fields: JSONObject = JSONObject()) async throws -> String {
+        let id = try await upload(server, song: song)
+        var request = JSONObject([("profile", "offline"), ("upload", .string(id)), ("name", "song.mp3")])
+        for (key, value) in fields.dictionary { request[key] = value }
+        let render = try await post(server, "/api/renders", .json(.object(request)))
         #expect(render.status == 202, "\(String(decoding: render.body, as: UTF8.self))")
         return try #require(try render.json()["id"]?.stringValue)
+    }
+
+    /// The file name of the upload render `id` reads, as the queue in the store recorded it.
+    func uploadFile(render id: String) async throws -> String {
+        let entries = try await FarmKit.Store(home: farm.home).queueEntries()
+        let song = try #require(entries.first { $0.id == id }?.request["song"]?.stringValue)
+        return URL(fileURLWithPath: song).lastPathComponent
     }
 
     /// The render's server-sent events until it finished, parsed.

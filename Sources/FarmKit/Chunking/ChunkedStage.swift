@@ -175,6 +175,7 @@ public struct ChunkedStage: RenderStage {
         var results = [Chunk?](repeating: nil, count: count)
         var failures: [(index: Int, error: any Error)] = []
         var cached = 0
+        context.chunks(done: 0, total: count, cached: 0)
         await withTaskGroup(of: (Int, Result<Chunk, any Error>).self) { group in
             for (index, chunk) in plan.chunks.enumerated() {
                 let label = "chunk \(index + 1)/\(count)"
@@ -215,6 +216,7 @@ public struct ChunkedStage: RenderStage {
                 }
                 let done = results.count(where: { $0 != nil })
                 context.progress(Double(done) / Double(count), "\(done)/\(count) chunks done\(cached > 0 ? " (\(cached) cached)" : "")")
+                context.chunks(done: done, total: count, cached: cached)
             }
         }
         try Task.checkCancellation()

@@ -112,6 +112,8 @@ public enum PluginCheck {
                     report(Line(ok: nil, text: "progress \(fraction.map { String(format: "%3.0f%%", $0 * 100) } ?? "   ?")  \(message)"))
                 case .log(let line):
                     report(Line(ok: nil, text: "| \(line)"))
+                case .chunks(let done, let total, _):
+                    report(Line(ok: nil, text: "chunks \(done)/\(total)"))
                 }
             }
             report(Line(ok: true, text: "run \(manifest.name).\(stage.name) with " + request.parameters.sorted { $0.key < $1.key }

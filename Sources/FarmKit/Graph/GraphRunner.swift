@@ -100,6 +100,7 @@ public struct GraphRunner: Sendable {
                 reporter: { progress in
                     switch progress {
                     case .progress(let fraction, let message): emit(.progress(stage: name, fraction: fraction, message: message))
+                    case .chunks(let done, let total, let cached): emit(.chunks(stage: name, done: done, total: total, cached: cached))
                     case .log(let line):
                         logs.append(line)
                         emit(.log(stage: name, line: line))

@@ -9,7 +9,7 @@ extension RenderEvent {
             line["run"] = .string(runID)
             line["profile"] = .string(profile)
             line["subject"] = .string(subject)
-            line["stages"] = .array(stages.map { ["name": .string($0.name), "implementation": .string($0.implementation), "provider": .string($0.provider)] })
+            line["stages"] = .array(stages.map(\.json))
         case .stage(let name, let status, let seconds, let error):
             line["event"] = "stage"
             line["stage"] = .string(name)
@@ -21,6 +21,12 @@ extension RenderEvent {
             line["stage"] = .string(name)
             line["fraction"] = fraction.map(JSON.double) ?? .null
             line["message"] = .string(message)
+        case .chunks(let name, let done, let total, let cached):
+            line["event"] = "chunks"
+            line["stage"] = .string(name)
+            line["done"] = .integer(Int64(done))
+            line["total"] = .integer(Int64(total))
+            line["cached"] = .integer(Int64(cached))
         case .log(let name, let text):
             line["event"] = "log"
             line["stage"] = .string(name)

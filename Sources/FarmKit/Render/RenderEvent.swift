@@ -6,6 +6,9 @@ public enum RenderEvent: Sendable {
     case stage(name: String, status: StageRunStatus, seconds: Double?, error: String?)
     case progress(stage: String, fraction: Double?, message: String)
     case log(stage: String, line: String)
+    /// A stage rendered in chunks: how many of its `total` chunks are done, `cached` of them from
+    /// the cache. Sent once the chunks are known (0 done) and after each one.
+    case chunks(stage: String, done: Int, total: Int, cached: Int)
     /// A stage's preflight is downloading: bytes received and, when known, the total.
     case download(stage: String, received: Int64, total: Int64?)
     /// Something a stage wants the user to know (a cached download was used, a playlist was cut).
@@ -16,6 +19,22 @@ public enum RenderEvent: Sendable {
         public let name: String
         public let implementation: String
         public let provider: String
+        /// The stages whose outputs this one reads (its edges in the stage graph), sorted.
+        public let dependencies: [String]
+
+        /// The plan's stages in order, as events and run records list them.
+        static func list(_ plan: RenderPlan) -> [PlannedStage] {
+            plan.nodes.map {
+                PlannedStage(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider,
+                             dependencies: $0.dependencies.sorted())
+            }
+        }
+
+        /// `{"name", "implementation", "provider", "depends_on"}`.
+        public var json: JSON {
+            ["name": .string(name), "implementation": .string(implementation), "provider": .string(provider),
+             "depends_on": .array(dependencies.map(JSON.string))]
+        }
     }
 }
 

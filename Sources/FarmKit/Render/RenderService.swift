@@ -121,12 +121,11 @@ public struct RenderService: Sendable {
     ) async throws -> RenderSummary {
         var recorded = request.json.objectValue ?? JSONObject()
         recorded["directory"] = .string(workingDirectory.path)
+        let stages = RenderEvent.PlannedStage.list(plan)
         let run = try await store.createRun(NewRun(
             profile: plan.profile.name, subject: plan.subject.name, song: request.song ?? "", request: .object(recorded),
-            resumedFrom: resuming))
-        events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: plan.nodes.map {
-            .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
-        }))
+            resumedFrom: resuming, graph: .array(stages.map(\.json))))
+        events(.started(runID: run.id, profile: plan.profile.name, subject: plan.subject.name, stages: stages))
 
         let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, limits: limits, events: events).run(plan, prepared: prepared)
         var status: RenderSummary.Status =

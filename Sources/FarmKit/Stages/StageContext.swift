@@ -38,6 +38,12 @@ public struct StageContext: Sendable {
         reporter(.progress(fraction: fraction, message: message))
     }
 
+    /// Reports the progress of a stage rendered in chunks: `done` of `total` finished, `cached`
+    /// of them from the cache.
+    public func chunks(done: Int, total: Int, cached: Int) {
+        reporter(.chunks(done: done, total: total, cached: cached))
+    }
+
     /// Adds a line to the stage's log (shown on failure and kept with the run).
     public func log(_ line: String) {
         reporter(.log(line))
@@ -112,6 +118,8 @@ public protocol StageUnits: Sendable {
 public enum StageProgress: Sendable, Equatable {
     case progress(fraction: Double?, message: String)
     case log(String)
+    /// Chunks done of the total (`StageContext.chunks`).
+    case chunks(done: Int, total: Int, cached: Int)
 }
 
 /// A small durable key-value journal that belongs to one stage cache key.

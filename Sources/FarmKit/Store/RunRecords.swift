@@ -14,13 +14,16 @@ public struct NewRun: Sendable {
     public let request: JSON
     /// The earlier run this one resumes.
     public let resumedFrom: String?
+    /// The planned stages in plan order, as the `started` event lists them (with `depends_on`).
+    public let graph: JSON?
 
-    public init(profile: String, subject: String, song: String, request: JSON, resumedFrom: String? = nil) {
+    public init(profile: String, subject: String, song: String, request: JSON, resumedFrom: String? = nil, graph: JSON? = nil) {
         self.profile = profile
         self.subject = subject
         self.song = song
         self.request = request
         self.resumedFrom = resumedFrom
+        self.graph = graph
     }
 }
 
@@ -46,11 +49,14 @@ public struct RunRecord: Sendable, Equatable {
     public let pid: Int32?
     /// The earlier run this one resumes.
     public let resumedFrom: String?
+    /// The planned stages in plan order, as the `started` event lists them (nil for runs recorded
+    /// before farm kept them).
+    public let graph: JSON?
 
     public init(
         id: String, profile: String, subject: String, song: String, status: RunStatus, createdAt: Date,
         finishedAt: Date? = nil, output: String? = nil, outputDigest: String? = nil, error: String? = nil,
-        request: JSON, pid: Int32? = nil, resumedFrom: String? = nil
+        request: JSON, pid: Int32? = nil, resumedFrom: String? = nil, graph: JSON? = nil
     ) {
         self.id = id
         self.profile = profile
@@ -65,6 +71,7 @@ public struct RunRecord: Sendable, Equatable {
         self.request = request
         self.pid = pid
         self.resumedFrom = resumedFrom
+        self.graph = graph
     }
 }
 

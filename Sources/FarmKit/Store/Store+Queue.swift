@@ -34,13 +34,16 @@ extension Store {
         return entry
     }
 
-    /// Queue entries, newest first; `states` narrows them (nil: all).
+    /// Queue entries, newest first; `states` narrows them (nil: all) before the `limit` applies.
     public func queueEntries(states: Set<QueueState>? = nil, limit: Int = 100) async throws -> [QueueEntry] {
+        let wanted = (states ?? Set(QueueState.allCases)).map(\.rawValue).sorted()
         let rows = try await databaseRead { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM queue ORDER BY created_at DESC, rowid DESC LIMIT ?", arguments: [limit])
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM queue WHERE state IN (\(wanted.map { _ in "?" }.joined(separator: ", "))) ORDER BY created_at DESC, rowid DESC LIMIT ?",
+                arguments: StatementArguments(wanted.map { $0 as any DatabaseValueConvertible } + [limit]))
                 .map(StoredQueueRow.init)
         }
-        return try rows.map(queueEntry(from:)).filter { states?.contains($0.state) ?? true }
+        return try rows.map(queueEntry(from:))
     }
 
     /// The entry `id`, or nil.

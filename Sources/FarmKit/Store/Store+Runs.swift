@@ -13,16 +13,16 @@ extension Store {
             }
             try db.execute(
                 sql: """
-                    INSERT INTO runs (id, profile, subject, song, status, created_at, request, pid, resumed_from)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO runs (id, profile, subject, song, status, created_at, request, pid, resumed_from, graph)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [id, run.profile, run.subject, run.song, RunStatus.running.rawValue, now.storeTime, request,
-                            Int(getpid()), run.resumedFrom])
+                            Int(getpid()), run.resumedFrom, run.graph?.compactString])
             return id
         }
         return RunRecord(
             id: id, profile: run.profile, subject: run.subject, song: run.song, status: .running, createdAt: now,
-            request: run.request, pid: getpid(), resumedFrom: run.resumedFrom)
+            request: run.request, pid: getpid(), resumedFrom: run.resumedFrom, graph: run.graph)
     }
 
     /// `YYYYMMDD-HHMMSS-xxxx` in UTC with 4 random hex digits.
@@ -121,7 +121,8 @@ extension Store {
             finishedAt: (row["finished_at"] as Double?).map { Date(storeTime: $0) },
             output: row["output"], outputDigest: row["output_digest"], error: row["error"],
             request: try parseStoredJSON(row["request"], "request of run \(id)"),
-            pid: runStatus == .running ? pid : nil, resumedFrom: row["resumed_from"])
+            pid: runStatus == .running ? pid : nil, resumedFrom: row["resumed_from"],
+            graph: try (row["graph"] as String?).map { try parseStoredJSON($0, "graph of run \(id)") })
     }
 
     private func stageRunRecord(_ row: Row) throws -> StageRunRecord {

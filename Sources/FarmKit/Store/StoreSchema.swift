@@ -114,6 +114,11 @@ enum StoreSchema {
                 CREATE INDEX queue_created_at ON queue(created_at);
                 """)
         }
+        migrator.registerMigration("v5-run-graph") { db in
+            // The planned stages of a run with their dependencies (JSON), so a past run's stage
+            // graph can be drawn even for stages that never started.
+            try db.execute(sql: "ALTER TABLE runs ADD COLUMN graph TEXT")
+        }
         return migrator
     }
 }

@@ -93,11 +93,11 @@ public struct TrainService: Sendable {
         await store.removeAbandonedTemporaryFiles()
         var recorded = request.json.objectValue!
         recorded["directory"] = .string(workingDirectory.path)
+        let stages = RenderEvent.PlannedStage.list(plan)
         let run = try await store.createRun(NewRun(
-            profile: plan.profile.name, subject: request.subject, song: "", request: .object(recorded), resumedFrom: resuming))
-        events(.started(runID: run.id, profile: plan.profile.name, subject: request.subject, stages: plan.nodes.map {
-            .init(name: $0.name, implementation: $0.implementation.id.description, provider: $0.provider)
-        }))
+            profile: plan.profile.name, subject: request.subject, song: "", request: .object(recorded), resumedFrom: resuming,
+            graph: .array(stages.map(\.json))))
+        events(.started(runID: run.id, profile: plan.profile.name, subject: request.subject, stages: stages))
 
         let outcomes = await GraphRunner(store: store, ffmpeg: ffmpeg, runID: run.id, events: events).run(plan, prepared: prepared)
         await registry.shutdown()

@@ -48,11 +48,14 @@ struct RemoteRender {
         return json
     }
 
-    /// Runs `request` on the server; prints events (`--json`: the same lines as a local render)
+    /// Runs `request` (its song, clip, refresh and settings) on the server; prints events (`--json`: the same lines as a local render)
     /// and writes the video to `request.output` (default `<run>.mp4`). Throws the exit code.
     func perform(_ request: RenderRequest, json: Bool) async throws {
         var submission = JSONObject([("profile", .string(request.profile)), ("settings", .array(request.settings.map(JSON.string)))])
         submission["subject"] = request.subject.map(JSON.string)
+        submission["start"] = request.clip.start.map(JSON.double)
+        submission["end"] = request.clip.end.map(JSON.double)
+        submission["refresh"] = request.refresh ? .bool(true) : nil
         guard let song = request.song else { throw UsageError("a render on a server needs --song", hint: "give --song FILE or a link") }
         if song.hasPrefix("http://") || song.hasPrefix("https://") {
             submission["link"] = .string(song)

@@ -103,11 +103,6 @@ struct RenderCommand: AsyncParsableCommand {
                               exitCode: ExitStatus.badInput)
                 throw ArgumentParser.ExitCode(ExitStatus.badInput)
             }
-            guard jobs[0].clip == SongClip(), !jobs[0].refresh else {
-                reporter.fail(message: "--start, --end, --clip and --refresh are not passed to a studio yet",
-                              hint: "render the part here without --server, or trim the song first", exitCode: ExitStatus.badInput)
-                throw ArgumentParser.ExitCode(ExitStatus.badInput)
-            }
             var remote: RemoteRender?
             try await reportingErrors { remote = try RemoteRender(server: server) }
             try await reportingErrors { try await remote?.perform(jobs[0], json: json) }

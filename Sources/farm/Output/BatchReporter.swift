@@ -112,7 +112,7 @@ final class BatchReporter: @unchecked Sendable {
             if mode == .plain, status != .waiting {
                 Console.writeError("[\(index + 1) \(jobs[index].song)] \(name): \(status.rawValue)\(error.map { ": \($0)" } ?? "")\n")
             }
-        case .download, .progress, .log, .finished:
+        case .download, .progress, .log, .chunks, .finished:
             break
         }
     }

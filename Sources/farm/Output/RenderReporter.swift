@@ -143,7 +143,7 @@ final class RenderReporter: @unchecked Sendable {
             guard let index = rows.firstIndex(where: { $0.name == name }) else { return }
             rows[index].fraction = fraction
             rows[index].message = message
-        case .log, .finished:
+        case .log, .chunks, .finished:
             break
         }
         if mode == .live { redraw() }

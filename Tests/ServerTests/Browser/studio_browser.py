@@ -1,8 +1,9 @@
 """Drives the farm studio page in headless Chromium (selenium + chromedriver).
 
 Usage: studio_browser.py URL SONG LONG_SONG SCREENSHOT
-Renders SONG through the page, watching the stage graph change, plays the finished video and
-reports its duration; then starts LONG_SONG and cancels it while it runs. Prints one JSON object.
+Renders SONG through the page, watching the stage graph change (nodes, edges, chunk progress),
+plays the finished video and reports its duration; then starts a clip of LONG_SONG and cancels it
+while it runs; then opens the first render again from the past runs. Prints one JSON object.
 """
 import json
 import sys
@@ -12,6 +13,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+
+def edges(driver):
+    """The drawn edges of the stage graph as [from, to] pairs."""
+    return sorted([path.get_attribute("data-from"), path.get_attribute("data-to")]
+                  for path in driver.find_elements(By.CSS_SELECTOR, "#stage-edges path"))
 
 
 def main():
@@ -55,7 +62,9 @@ def main():
         record_stages()  # the states the finished render left
         result["state"] = driver.find_element(By.ID, "current-state").text
         result["stages"] = seen
-        result["stage_text"] = {i.get_attribute("id"): i.text for i in driver.find_elements(By.CSS_SELECTOR, "#stages li")}
+        result["stage_text"] = {i.get_attribute("id"): i.get_attribute("textContent")
+                                for i in driver.find_elements(By.CSS_SELECTOR, "#stages li")}
+        result["edges"] = edges(driver)
         result["media"] = [f.get_attribute("data-url") for f in driver.find_elements(By.CSS_SELECTOR, "#media figure")]
         wait.until(lambda d: d.execute_script("return document.getElementById('video').readyState >= 1"))
         driver.execute_script("const v = document.getElementById('video'); v.muted = true; v.play();")
@@ -67,12 +76,29 @@ def main():
         driver.save_screenshot(screenshot)
 
         driver.find_element(By.ID, "file").send_keys(long_song)
+        driver.find_element(By.ID, "clip-start").send_keys("0:05")
+        driver.find_element(By.ID, "clip-end").send_keys("30")
         driver.find_element(By.ID, "start").click()
         wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#stages li[data-status='running']"))
         driver.find_element(By.ID, "cancel").click()
         wait.until(lambda d: d.find_element(By.ID, "current-state").text in ("succeeded", "failed", "interrupted"))
         result["cancelled_state"] = driver.find_element(By.ID, "current-state").text
         result["runs_listed"] = len(driver.find_elements(By.CSS_SELECTOR, "#runs li"))
+
+        # The first render again, as the store recorded it.
+        wait.until(lambda d: any("succeeded" in li.text for li in d.find_elements(By.CSS_SELECTOR, "#runs li")))
+        past = next(li for li in driver.find_elements(By.CSS_SELECTOR, "#runs li") if "succeeded" in li.text)
+        past.find_element(By.CSS_SELECTOR, "button.show-run").click()
+        wait.until(lambda d: d.find_element(By.ID, "current-state").text == "succeeded"
+                   and len(d.find_elements(By.CSS_SELECTOR, "#stages li[data-status='succeeded']")) == len(result["stages"]))
+        result["past_run"] = {
+            "stages": {li.get_attribute("id")[len("stage-"):]: li.get_attribute("data-status")
+                       for li in driver.find_elements(By.CSS_SELECTOR, "#stages li")},
+            "stage_text": {li.get_attribute("id"): li.get_attribute("textContent")
+                           for li in driver.find_elements(By.CSS_SELECTOR, "#stages li")},
+            "edges": edges(driver),
+            "video": driver.find_element(By.ID, "video").get_attribute("src"),
+        }
         result["console_errors"] = [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
     finally:
         driver.quit()
