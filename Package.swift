@@ -114,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "FuzzPredictions", dependencies: ["FarmKit", "FuzzSupport", "ReplicateProvider"], path: "Fuzz/FuzzPredictions"),
         .executableTarget(name: "FakeReplicateServer", dependencies: ["FakeReplicate", "FarmKit"], path: "Tests/FakeReplicateServer"),
+        .executableTarget(name: "farm-transfer-probe", dependencies: ["FarmKit"], path: "Tests/TransferProbe"),
         // Benchmarks: farm against the fake server, figures as ratios (built by CI, not run).
         .executableTarget(
             name: "FarmBench",

@@ -32,11 +32,18 @@ enum HTTPTesting {
     /// A fake API token that must never show up in any error text.
     static let secretToken = "r8_test_secret_token"
 
-    /// Resident memory of this process in bytes (Linux `/proc/self/status` VmRSS).
-    static func residentBytes() -> Int64 {
-        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
-        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
-        return (Int64(line.split(separator: " ").dropFirst().first ?? "") ?? 0) * 1024
+    /// `farm-transfer-probe` (Tests/TransferProbe), built next to the test bundle.
+    static var transferProbe: URL? {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        return [folder, folder.deletingLastPathComponent()].map { $0.appendingPathComponent("farm-transfer-probe") }
+            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
+    }
+
+    /// Runs the probe with `arguments` and returns the JSON report it prints.
+    static func runProbe(_ probe: URL, _ arguments: [String]) async throws -> JSON {
+        let output = try await ProcessRunner.run(probe.path, arguments, timeout: .seconds(180))
+        #expect(output.status == 0, "farm-transfer-probe \(arguments.first ?? ""): \(output.standardError)")
+        return try JSON.parse(output.standardOutput, source: "farm-transfer-probe output")
     }
 
     /// A 127.0.0.1 port with nothing listening (bound, then released).
