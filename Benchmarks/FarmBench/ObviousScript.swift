@@ -3,7 +3,8 @@ import Foundation
 import ReplicateProvider
 
 /// The pipeline as an obvious script would run it: one step after the other, Sonic in one
-/// prediction for the whole song, then ffmpeg. Same models, inputs and client as farm.
+/// prediction for the whole song, then ffmpeg. Same models, inputs and HTTP client as farm; it
+/// polls every 0.5 s, as the official Python client's `replicate.run` does.
 struct ObviousScript {
     let client: ReplicateClient
     let flux: String
@@ -47,8 +48,11 @@ struct ObviousScript {
 
     private func predictWithID(_ model: String, _ input: JSONObject, to name: String) async throws -> (URL, String) {
         let runnable = try await client.runnable(ModelReference(model)!)
-        let created = try await client.createPrediction(runnable, input: input)
-        let done = try await client.wait(for: created) { _ in }
+        var done = try await client.createPrediction(runnable, input: input)
+        while !done.status.isTerminal {
+            try await Task.sleep(for: .milliseconds(500))
+            done = try await client.prediction(id: done.id)
+        }
         guard done.status == .succeeded, let url = done.outputURLs.first else {
             throw BenchError("\(model) ended \(done.status.rawValue): \(done.error ?? "")")
         }

@@ -7,22 +7,29 @@ import ReplicateProvider
 /// `farm-bench`: farm's speed against the fake Replicate server, as ratios measured in one run.
 ///
 ///     swift build -c release --static-swift-stdlib
-///     .build/release/farm-bench [--scale 0.2] [--batch 50] [--batch-scale 0.25]
+///     .build/release/farm-bench [--scale 0.2] [--batch 50] [--batch-scale 0.25] [--figures 1,4,6]
 ///
 /// Starts the fake in-process (latencies modelled on the real models, multiplied by `--scale`;
 /// cheap media, so the fake's own ffmpeg work is not what is measured; at most 50 predictions at
 /// once), runs the real `farm` binary next to this one, and prints each figure with its target.
 
-let usage = "usage: farm-bench [--scale F] [--batch N] [--batch-scale F]   (defaults: --scale 0.2 --batch 50 --batch-scale 0.25)"
+let usage = """
+    usage: farm-bench [--scale F] [--batch N] [--batch-scale F] [--figures LIST]
+      defaults: --scale 0.2 --batch 50 --batch-scale 0.25 --figures 1,2,3,4,5,6 (figures 1 and 4 always run)
+    """
 var scale = 0.2
 var batchSize = 50
 var batchScale = 0.25
+var figures = Set(1...6)
 var arguments = CommandLine.arguments.dropFirst()
 while let argument = arguments.popFirst() {
-    switch (argument, arguments.popFirst().flatMap(Double.init)) {
+    let value = arguments.popFirst()
+    switch (argument, value.flatMap(Double.init)) {
     case ("--scale", let value?) where value > 0: scale = value
     case ("--batch", let value?) where value >= 1: batchSize = Int(value)
     case ("--batch-scale", let value?) where value > 0: batchScale = value
+    case ("--figures", _) where value.map({ !$0.isEmpty && $0.split(separator: ",").allSatisfy { Int($0).map((1...6).contains) ?? false } }) ?? false:
+        figures = Set(value!.split(separator: ",").compactMap { Int($0) })
     default:
         FileHandle.standardError.write(Data("farm-bench: bad argument \(argument)\n\(usage)\n".utf8))
         exit(2)
@@ -38,7 +45,7 @@ guard FileManager.default.isExecutableFile(atPath: farmBinary.path) else {
 
 let bench = try await Bench.start(scale: scale, batchScale: batchScale, farm: farmBinary)
 do {
-    try await bench.runAll(batchSize: batchSize)
+    try await bench.run(figures: figures, batchSize: batchSize)
 } catch {
     FileHandle.standardError.write(Data("farm-bench: \(error)\n".utf8))
     await bench.stop()
