@@ -63,12 +63,65 @@ extension FarmCLI.Result {
         let songInfo = try await FFmpeg().probe(song)
         #expect(abs((info.duration ?? 0) - (songInfo.duration ?? 0)) < 0.2)
 
+        for (name, stage) in try #require(summary["stages"]?.objectValue).dictionary {
+            #expect(stage["cached"] == false, "\(name)")
+            #expect(stage["seconds"]?.doubleValue != nil, "\(name): \(stage)")
+        }
+
         let second = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "again.mp4", "--json"])
         #expect(second.status == 0, "stderr: \(second.standardError)")
         let repeated = try second.stageStatuses()
-        #expect(repeated.values.allSatisfy { $0 == "cached" }, "\(repeated)")
+        #expect(repeated.count == 7 && repeated.values.allSatisfy { $0 == "cached" }, "\(repeated)")
+        let again = try second.finished()
+        for (name, stage) in try #require(again["stages"]?.objectValue).dictionary {
+            #expect(stage["cached"] == true, "\(name): \(stage)")
+            #expect(stage["seconds"]?.doubleValue != nil, "\(name): \(stage)")
+        }
+        let seconds = try #require(again["seconds"]?.doubleValue)
+        #expect(seconds < 1, "a fully cached render takes farm well under a second, not \(seconds) s")
         #expect(try Data(contentsOf: sandbox.file("again.mp4")) == Data(contentsOf: sandbox.file("out.mp4")))
         #expect(sandbox.temporaryFiles.isEmpty)
+    }
+
+    /// The README's first command, `scripts/demo`, with the debug binary: the demo song and training
+    /// inputs made by the repository's scripts, then the `farm` lines of scripts/demo itself (train
+    /// `demo-singer`, render with the offline profile), run as the script runs them.
+    @Test func theReadmeDemoMakesAWatchableVideoOfTheDemoSong() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let scripts = Self.repository.appendingPathComponent("scripts")
+        let demo = try String(contentsOf: scripts.appendingPathComponent("demo"), encoding: .utf8)
+        for (script, output) in [("make-demo-song", "demo/demo-song.mp3"), ("make-demo-training", "demo/training")] {
+            #expect(demo.contains("scripts/\(script) \(output)\n"), "scripts/demo runs \(script) \(output)")
+            let made = try await ProcessRunner.run(scripts.appendingPathComponent(script).path, [sandbox.file(output).path])
+            #expect(made.status == 0, "\(script): \(made.standardError)")
+        }
+        let commands = Self.farmCommands(in: demo)
+        #expect(commands.map { $0.first } == ["train", "render"], "\(commands)")
+        for command in commands {
+            let result = try await sandbox.farm.run(command)
+            #expect(result.status == 0, "farm \(command.joined(separator: " ")): \(result.standardError)")
+            if command.first == "render" {
+                #expect(result.standardOutput == sandbox.file("demo/demo.mp4").path + "\n", "it prints the path of the video")
+            }
+        }
+        let song = try await FFmpeg().probe(sandbox.file("demo/demo-song.mp3"))
+        #expect(abs((song.duration ?? 0) - 20) < 0.1, "the demo song is 20 s long")
+        let video = try await FFmpeg().probe(sandbox.file("demo/demo.mp4"))
+        #expect(video.video?.codec == "h264")
+        #expect(video.audio?.codec == "aac")
+        #expect(abs((video.duration ?? 0) - (song.duration ?? 0)) < 0.2, "video \(video.duration ?? 0) s, song \(song.duration ?? 0) s")
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The arguments of each `"$farm" …` command in a script (continued lines joined), without the
+    /// script's `"$@"` and redirections.
+    static func farmCommands(in script: String) -> [[String]] {
+        script.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("\"$farm\" ") }
+            .map { line in line.split(separator: " ").dropFirst().map(String.init).filter { $0 != "\"$@\"" && !$0.hasPrefix(">") } }
     }
 
     @Test func changingOneParameterRerunsOnlyThatStageAndItsDependents() async throws {
