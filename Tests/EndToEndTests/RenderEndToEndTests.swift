@@ -147,6 +147,11 @@ extension FarmCLI.Result {
         #expect(result.standardError.contains("stage"))
         #expect(result.standardError.contains("performance  offline"))
         #expect(result.standardError.contains("succeeded in"))
+        // Not a terminal: one plain line per change, no live table.
+        #expect(result.standardError.contains("portrait: running\n"))
+        #expect(result.standardError.contains(/portrait: succeeded \(\d+\.\d+s\)\n/), "\(result.standardError)")
+        #expect(result.standardError.contains(/performance: succeeded \(\d+\.\d+s\)\n/))
+        #expect(!result.standardError.contains("\u{1B}["), "no terminal escapes")
 
         let runs = try await sandbox.farm.run(["runs", "list"])
         #expect(runs.status == 0)
