@@ -3,7 +3,8 @@ import FarmTestSupport
 import Foundation
 import Testing
 
-/// A fresh FARM_HOME and working folder per test, and the real `farm` binary.
+/// A fresh FARM_HOME, working folder and system temporary folder (TMPDIR) per test, and the real
+/// `farm` binary.
 struct Sandbox {
     let root: TemporaryDirectory
     let farm: FarmCLI
@@ -12,7 +13,8 @@ struct Sandbox {
         root = try TemporaryDirectory("farm-e2e")
         let work = root.file("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        farm = FarmCLI(home: root.file("home"), workingDirectory: work, environment: environment)
+        try FileManager.default.createDirectory(at: root.file("tmp"), withIntermediateDirectories: true)
+        farm = FarmCLI(home: root.file("home"), workingDirectory: work, environment: ["TMPDIR": root.file("tmp").path].merging(environment) { $1 })
     }
 
     func file(_ name: String) -> URL { farm.workingDirectory.appendingPathComponent(name) }
@@ -25,6 +27,11 @@ struct Sandbox {
 
     var temporaryFiles: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: farm.home.appendingPathComponent("tmp").path)) ?? []
+    }
+
+    /// What farm left in its system temporary folder (TMPDIR).
+    var systemTemporaryFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: root.file("tmp").path)) ?? []
     }
 }
 
