@@ -228,9 +228,20 @@ extension FarmCLI.Result {
         #expect(show.status == 0)
         #expect(show.standardOutput.contains("portrait: offline.image@1 (swapped from replicate.flux-lora)"))
         #expect(show.standardOutput.contains("prompt = \"close-up portrait of DEMO"))
-        let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3", "--dry-run"])
-        #expect(dry.status == 0)
-        #expect(dry.standardOutput.contains("source = \"x.mp3\""))
+        _ = try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "song.wav", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.standardError)")
+        #expect(dry.standardOutput.contains("source = \"song.wav\""))
+        // A dry run checks the song as a render does: the same bad-input error.
+        let missing = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3", "--dry-run"])
+        let render = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3"])
+        #expect(missing.status == 2)
+        #expect(missing.standardError == "error: song file not found: \(sandbox.file("x.mp3").path)\nhint: check the path given to --song\n")
+        #expect(render.status == 2 && render.standardError == missing.standardError)
+        #expect(missing.standardOutput.isEmpty)
+        let noFolder = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", "nowhere/out.mp4", "--dry-run"])
+        #expect(noFolder.status == 2)
+        #expect(noFolder.standardError.contains("error: output folder does not exist: \(sandbox.file("nowhere").path)"))
         #expect(sandbox.homeFiles.isEmpty, "a dry run writes nothing")
     }
 }
