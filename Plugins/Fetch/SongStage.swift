@@ -29,6 +29,7 @@ struct SongStage: RenderStage {
             let info = try await SongInspection(song: song, noun: "song file", name: file.path).inspect(file, tools: context.ffmpeg)
             return Preparation(facts: ["title": .string(SongInspection.title(info, fallback: Self.fileName(file)))])
         case .link(let link):
+            if context.checkOnly { return .none }
             return try await SongLinkFetch(song: song, link: link, context: context).prepare()
         }
     }

@@ -23,6 +23,7 @@ extension Sandbox {
         }
         #expect(!result.standardError.contains("Fatal error"), sourceLocation: sourceLocation)
         #expect(homeFiles.isEmpty, "FARM_HOME was written: \(homeFiles)", sourceLocation: sourceLocation)
+        #expect(systemTemporaryFiles.isEmpty, "left in TMPDIR: \(systemTemporaryFiles)", sourceLocation: sourceLocation)
         #expect(!FileManager.default.fileExists(atPath: file("out.mp4").path), sourceLocation: sourceLocation)
         return result
     }

@@ -34,7 +34,7 @@ import Testing
     }
 
     /// A plugin folder running Tests/Fixtures/plugins/misbehave.py with the given stages.
-    static func misbehavingPlugin(stages: [String], in sandbox: PluginSandbox) throws -> (folder: URL, pids: URL) {
+    static func misbehavingPlugin(stages: [String], in sandbox: PluginSandbox, deterministic: Bool = true) throws -> (folder: URL, pids: URL) {
         let folder = sandbox.root.file("plugins/misbehave"), pids = sandbox.root.file("pids")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: pids, withIntermediateDirectories: true)
@@ -42,7 +42,7 @@ import Testing
             "protocol": 1, "name": "misbehave", "version": "1.0.0", "timeout_seconds": 60,
             "command": ["python3", .string(fixtures.appendingPathComponent("misbehave.py").path), "--stages", .string(stages.joined(separator: ",")),
                         "--pids", .string(pids.path)],
-            "stages": .array(stages.map { ["name": .string($0), "outputs": [["name": "out", "kind": "file"]]] }),
+            "stages": .array(stages.map { ["name": .string($0), "outputs": [["name": "out", "kind": "file"]], "deterministic": .bool(deterministic)] }),
         ]
         try manifest.prettyString.write(to: folder.appendingPathComponent("plugin.json"), atomically: true, encoding: .utf8)
         return (folder, pids)
@@ -216,6 +216,29 @@ import Testing
         #expect(result.standardError.contains("stage boom failed: plugin \"misbehave\" exited (exit status 3) while running stage \"crash\""), "\(result.standardError)")
         #expect(result.standardError.contains("misbehave: about to crash"))
         try await Self.expectNoneAlive(pids)
+    }
+
+    /// docs/plugins.md §8: a stage marked `"deterministic": false` is cached like any other (as
+    /// the AI stages are): a repeat reuses its output and does not start the plugin.
+    @Test func aNonDeterministicPluginStageIsCachedToo() async throws {
+        var sandbox = try PluginSandbox()
+        let (folder, pids) = try Self.misbehavingPlugin(stages: ["ok"], in: sandbox, deterministic: false)
+        defer { sandbox.remove() }
+        sandbox.farm.environment["FARM_PLUGIN_PATH"] = folder.path
+        let providers = try await sandbox.farm.run(["providers", "list"])
+        #expect(providers.standardOutput.contains("misbehave.ok@1 (not deterministic)"), "\(providers.standardOutput)")
+        try sandbox.writeProfile("take", #"{"subject": "demo", "stages": {"take": {"use": "misbehave.ok"}}, "output": "take.out"}"#)
+        let first = try await sandbox.farm.run(["render", "--profile", "take", "--out", "one.txt", "--json"])
+        #expect(first.status == 0, "\(first.standardError)")
+        #expect(try first.stageStatuses() == ["take": "succeeded"])
+        try await Self.expectNoneAlive(pids)
+        try FileManager.default.removeItem(at: pids)
+        try FileManager.default.createDirectory(at: pids, withIntermediateDirectories: true)
+        let second = try await sandbox.farm.run(["render", "--profile", "take", "--out", "two.txt", "--json"])
+        #expect(second.status == 0, "\(second.standardError)")
+        #expect(try second.stageStatuses() == ["take": "cached"])
+        #expect(try Data(contentsOf: sandbox.file("two.txt")) == Data(contentsOf: sandbox.file("one.txt")))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: pids.path).isEmpty, "the plugin was not started again")
     }
 
     @Test func ctrlCStopsAPluginAndItsHelpers() async throws {

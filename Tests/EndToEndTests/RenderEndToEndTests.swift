@@ -3,7 +3,8 @@ import FarmTestSupport
 import Foundation
 import Testing
 
-/// A fresh FARM_HOME and working folder per test, and the real `farm` binary.
+/// A fresh FARM_HOME, working folder and system temporary folder (TMPDIR) per test, and the real
+/// `farm` binary.
 struct Sandbox {
     let root: TemporaryDirectory
     let farm: FarmCLI
@@ -12,7 +13,8 @@ struct Sandbox {
         root = try TemporaryDirectory("farm-e2e")
         let work = root.file("work")
         try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
-        farm = FarmCLI(home: root.file("home"), workingDirectory: work, environment: environment)
+        try FileManager.default.createDirectory(at: root.file("tmp"), withIntermediateDirectories: true)
+        farm = FarmCLI(home: root.file("home"), workingDirectory: work, environment: ["TMPDIR": root.file("tmp").path].merging(environment) { $1 })
     }
 
     func file(_ name: String) -> URL { farm.workingDirectory.appendingPathComponent(name) }
@@ -25,6 +27,11 @@ struct Sandbox {
 
     var temporaryFiles: [String] {
         (try? FileManager.default.contentsOfDirectory(atPath: farm.home.appendingPathComponent("tmp").path)) ?? []
+    }
+
+    /// What farm left in its system temporary folder (TMPDIR).
+    var systemTemporaryFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: root.file("tmp").path)) ?? []
     }
 }
 
@@ -63,12 +70,65 @@ extension FarmCLI.Result {
         let songInfo = try await FFmpeg().probe(song)
         #expect(abs((info.duration ?? 0) - (songInfo.duration ?? 0)) < 0.2)
 
+        for (name, stage) in try #require(summary["stages"]?.objectValue).dictionary {
+            #expect(stage["cached"] == false, "\(name)")
+            #expect(stage["seconds"]?.doubleValue != nil, "\(name): \(stage)")
+        }
+
         let second = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "again.mp4", "--json"])
         #expect(second.status == 0, "stderr: \(second.standardError)")
         let repeated = try second.stageStatuses()
-        #expect(repeated.values.allSatisfy { $0 == "cached" }, "\(repeated)")
+        #expect(repeated.count == 7 && repeated.values.allSatisfy { $0 == "cached" }, "\(repeated)")
+        let again = try second.finished()
+        for (name, stage) in try #require(again["stages"]?.objectValue).dictionary {
+            #expect(stage["cached"] == true, "\(name): \(stage)")
+            #expect(stage["seconds"]?.doubleValue != nil, "\(name): \(stage)")
+        }
+        let seconds = try #require(again["seconds"]?.doubleValue)
+        #expect(seconds < 1, "a fully cached render takes farm well under a second, not \(seconds) s")
         #expect(try Data(contentsOf: sandbox.file("again.mp4")) == Data(contentsOf: sandbox.file("out.mp4")))
         #expect(sandbox.temporaryFiles.isEmpty)
+    }
+
+    /// The README's first command, `scripts/demo`, with the debug binary: the demo song and training
+    /// inputs made by the repository's scripts, then the `farm` lines of scripts/demo itself (train
+    /// `demo-singer`, render with the offline profile), run as the script runs them.
+    @Test func theReadmeDemoMakesAWatchableVideoOfTheDemoSong() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let scripts = Self.repository.appendingPathComponent("scripts")
+        let demo = try String(contentsOf: scripts.appendingPathComponent("demo"), encoding: .utf8)
+        for (script, output) in [("make-demo-song", "demo/demo-song.mp3"), ("make-demo-training", "demo/training")] {
+            #expect(demo.contains("scripts/\(script) \(output)\n"), "scripts/demo runs \(script) \(output)")
+            let made = try await ProcessRunner.run(scripts.appendingPathComponent(script).path, [sandbox.file(output).path])
+            #expect(made.status == 0, "\(script): \(made.standardError)")
+        }
+        let commands = Self.farmCommands(in: demo)
+        #expect(commands.map { $0.first } == ["train", "render"], "\(commands)")
+        for command in commands {
+            let result = try await sandbox.farm.run(command)
+            #expect(result.status == 0, "farm \(command.joined(separator: " ")): \(result.standardError)")
+            if command.first == "render" {
+                #expect(result.standardOutput == sandbox.file("demo/demo.mp4").path + "\n", "it prints the path of the video")
+            }
+        }
+        let song = try await FFmpeg().probe(sandbox.file("demo/demo-song.mp3"))
+        #expect(abs((song.duration ?? 0) - 20) < 0.1, "the demo song is 20 s long")
+        let video = try await FFmpeg().probe(sandbox.file("demo/demo.mp4"))
+        #expect(video.video?.codec == "h264")
+        #expect(video.audio?.codec == "aac")
+        #expect(abs((video.duration ?? 0) - (song.duration ?? 0)) < 0.2, "video \(video.duration ?? 0) s, song \(song.duration ?? 0) s")
+    }
+
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The arguments of each `"$farm" …` command in a script (continued lines joined), without the
+    /// script's `"$@"` and redirections.
+    static func farmCommands(in script: String) -> [[String]] {
+        script.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n")
+            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { $0.hasPrefix("\"$farm\" ") }
+            .map { line in line.split(separator: " ").dropFirst().map(String.init).filter { $0 != "\"$@\"" && !$0.hasPrefix(">") } }
     }
 
     @Test func changingOneParameterRerunsOnlyThatStageAndItsDependents() async throws {
@@ -94,6 +154,11 @@ extension FarmCLI.Result {
         #expect(result.standardError.contains("stage"))
         #expect(result.standardError.contains("performance  offline"))
         #expect(result.standardError.contains("succeeded in"))
+        // Not a terminal: one plain line per change, no live table.
+        #expect(result.standardError.contains("portrait: running\n"))
+        #expect(result.standardError.contains(/portrait: succeeded \(\d+\.\d+s\)\n/), "\(result.standardError)")
+        #expect(result.standardError.contains(/performance: succeeded \(\d+\.\d+s\)\n/))
+        #expect(!result.standardError.contains("\u{1B}["), "no terminal escapes")
 
         let runs = try await sandbox.farm.run(["runs", "list"])
         #expect(runs.status == 0)
@@ -163,9 +228,20 @@ extension FarmCLI.Result {
         #expect(show.status == 0)
         #expect(show.standardOutput.contains("portrait: offline.image@1 (swapped from replicate.flux-lora)"))
         #expect(show.standardOutput.contains("prompt = \"close-up portrait of DEMO"))
-        let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3", "--dry-run"])
-        #expect(dry.status == 0)
-        #expect(dry.standardOutput.contains("source = \"x.mp3\""))
+        _ = try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "song.wav", "--dry-run"])
+        #expect(dry.status == 0, "\(dry.standardError)")
+        #expect(dry.standardOutput.contains("source = \"song.wav\""))
+        // A dry run checks the song as a render does: the same bad-input error.
+        let missing = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3", "--dry-run"])
+        let render = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "x.mp3"])
+        #expect(missing.status == 2)
+        #expect(missing.standardError == "error: song file not found: \(sandbox.file("x.mp3").path)\nhint: check the path given to --song\n")
+        #expect(render.status == 2 && render.standardError == missing.standardError)
+        #expect(missing.standardOutput.isEmpty)
+        let noFolder = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", "nowhere/out.mp4", "--dry-run"])
+        #expect(noFolder.status == 2)
+        #expect(noFolder.standardError.contains("error: output folder does not exist: \(sandbox.file("nowhere").path)"))
         #expect(sandbox.homeFiles.isEmpty, "a dry run writes nothing")
     }
 }

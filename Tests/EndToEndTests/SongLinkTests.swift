@@ -95,6 +95,51 @@ import Glibc
         #expect(result.status == 130, "\(result.standardError)")
         #expect(try result.finished()["status"] == "interrupted")
         #expect(sandbox.homeFiles.isEmpty, "\(sandbox.homeFiles)")
+        #expect(sandbox.systemTemporaryFiles.isEmpty, "the download's scratch folder is gone: \(sandbox.systemTemporaryFiles)")
+    }
+
+    /// A YouTube link goes to yt-dlp (a fake here, which records its arguments) without any HTTP
+    /// request of farm's own: every proxy is a trap that counts connections. A playlist link gets a
+    /// note that only the named video is rendered.
+    @Test func aYouTubePlaylistLinkGoesStraightToYTDLPWithANote() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let trap = try ConnectionTrap()
+        defer { trap.stop() }
+        let tone = try await TestMedia.sineWAV(seconds: 2, to: sandbox.root.file("tone.wav"))
+        let arguments = sandbox.root.file("yt-dlp-arguments")
+        try FakeYTDLP.write(in: sandbox, """
+            printf '%s\\n' "$@" > '\(arguments.path)'
+            while [ $# -gt 0 ]; do
+              if [ "$1" = -P ]; then folder="$2"; fi
+              shift
+            done
+            echo 'farm-item {"id": "dQw4w9WgXcQ", "title": "Tube Song", "duration": 2, "live_status": "not_live"}'
+            cp '\(tone.path)' "$folder/dQw4w9WgXcQ.wav"
+            echo 'farm-progress 88244 176444'
+            echo "farm-file $folder/dQw4w9WgXcQ.wav"
+            """)
+        var farm = sandbox.farm
+        farm.environment.merge(FakeYTDLP.path(in: sandbox)) { $1 }
+        farm.environment.merge(trap.proxyEnvironment) { $1 }
+        let link = "https://www.youtube.com/watch?v=dQw4w9WgXcQ&list=PLfarmTestPlaylist"
+        let result = try await farm.run(["render", "--profile", "offline", "--song", link, "--json"])
+        #expect(result.status == 0, "\(result.standardError)")
+        let events = try result.jsonLines().compactMap(\.objectValue)
+        #expect(events.contains { $0["event"] == "note" && $0["message"] == "the link is part of a playlist: only the video it names is rendered" },
+                "\(result.standardOutput)")
+        #expect(events.contains { $0["event"] == "download" && $0["total"] == 176444 }, "yt-dlp's progress is reported")
+        #expect(try result.finished()["output"]?.stringValue == sandbox.file("demo-tube-song.mp4").path)
+        let argv = try String(contentsOf: arguments, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(argv.suffix(2) == ["--", link], "the link itself goes to yt-dlp")
+        #expect(argv.contains("--no-playlist"))
+        #expect(trap.connections == 0, "farm made an HTTP request of its own for a YouTube link")
+        #expect(sandbox.temporaryFiles.isEmpty)
+
+        // The trap does catch farm's own requests: a direct link reaches it (and so fails).
+        let direct = try await farm.run(["render", "--profile", "offline", "--song", "http://songs.invalid/tone.wav"])
+        #expect(direct.status != 0)
+        #expect(trap.connections > 0)
     }
 
     @Test func doctorReportsYTDLP() async throws {
@@ -165,7 +210,8 @@ import Glibc
         #expect(finished["error"]?.stringValue?.hasPrefix("song link has a user name or password in it") == true)
         #expect(finished["hint"]?.stringValue != nil)
         let dry = try await sandbox.farm.run(["render", "--profile", "offline", "--song", link, "--dry-run"])
-        #expect(dry.status == 0)
+        #expect(dry.status == 2, "a dry run checks the link as a render does")
+        #expect(dry.standardError.contains("error: song link has a user name or password in it"))
         for result in [plain, json, dry] {
             for secret in ["alice", "hunter2"] {
                 #expect(!result.standardOutput.contains(secret) && !result.standardError.contains(secret), "\(result)")

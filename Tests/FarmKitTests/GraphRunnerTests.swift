@@ -6,7 +6,7 @@ import Testing
 
 /// Runs plans from `ProfileFixture` against a real store in a fresh FARM_HOME.
 private struct Harness {
-    let fixture: ProfileFixture
+    var fixture: ProfileFixture
     let home: TemporaryDirectory
     let store: Store
 
@@ -150,7 +150,7 @@ private let parallel = """
     }
 
     @Test func cacheKeysDependOnParametersInputsAndImplementationVersion() async throws {
-        let harness = try Harness()
+        var harness = try Harness()
         defer { harness.remove() }
         try harness.fixture.write("p", parallel)
         let first = try await harness.run("p")
@@ -159,6 +159,12 @@ private let parallel = """
         let changed = try await harness.run("p", overrides: .init(parameters: [try ParameterOverride(parsing: "a.delay=0.1")]))
         #expect(changed["a"]!.cacheKey != first["a"]!.cacheKey)
         #expect(changed["both"]!.cacheKey == first["both"]!.cacheKey, "same input bytes, same key")
+
+        harness.fixture.textVersion = 2
+        let bumped = try await harness.run("p")
+        #expect(bumped["a"]!.cacheKey != first["a"]!.cacheKey, "a new implementation version makes a new key")
+        #expect(bumped["a"]!.status == .succeeded)
+        #expect(bumped["both"]!.status == .cached, "its output bytes did not change, so its dependent is reused")
     }
 
     @Test func whatAPreflightPreparedIsPartOfTheKey() async throws {

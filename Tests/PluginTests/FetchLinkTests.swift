@@ -164,7 +164,12 @@ struct FetchLinkTests {
         let page = try await harness.preflight(["source": .string(songs.link("page.html"))])
         #expect(page.facts == ["title": "Page Song"])
         #expect(page.artifacts["song"]?.kind == .audio)
-        #expect(harness.reports.downloads > 0)
+        // The page itself comes through the HTTP client; the song on it only through yt-dlp, whose
+        // progress must arrive too.
+        let pageSize = try #require(FileManager.default.attributesOfItem(atPath: songs.file("page.html").path)[.size] as? Int)
+        let songSize = try #require(FileManager.default.attributesOfItem(atPath: songs.file("tone.wav").path)[.size] as? Int)
+        #expect(harness.reports.downloadTotals.contains { ($0 ?? 0) > Int64(pageSize) }, "yt-dlp's progress: \(harness.reports.downloadTotals)")
+        #expect(harness.reports.downloadTotals.contains(Int64(songSize)))
         let video = try await harness.preflight(["source": .string(songs.link("video.html"))])
         #expect(video.facts == ["title": "Video Page"])
         #expect(harness.reports.notes.isEmpty)

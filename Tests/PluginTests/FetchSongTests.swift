@@ -21,6 +21,8 @@ struct PreflightHarness {
         private let all = Mutex<[PreflightReport]>([])
         func append(_ report: PreflightReport) { all.withLock { $0.append(report) } }
         var downloads: Int { all.withLock { $0.filter { if case .download = $0 { true } else { false } }.count } }
+        /// The totals the download reports gave (nil when a report had none).
+        var downloadTotals: [Int64?] { all.withLock { $0.compactMap { if case .download(_, let total) = $0 { total } else { nil } } } }
         var notes: [String] { all.withLock { $0.compactMap { if case .note(let text) = $0 { text } else { nil } } } }
         func clear() { all.withLock { $0 = [] } }
     }

@@ -35,6 +35,23 @@ public struct RenderService: Sendable {
         return try ProfileResolver(registry: registry).resolve(profile, subject: subject, overrides: overrides)
     }
 
+    /// What `farm render --dry-run` checks, running and writing nothing: the plan, the output
+    /// folder, and the song as a render's preflight checks it (a local file must exist and hold
+    /// audio; a link is checked for its form but not fetched). Throws the error the render would give.
+    public func check(_ request: RenderRequest) async throws -> RenderPlan {
+        let plan = try plan(request)
+        _ = try outputPath(for: request, plan: plan, songTitle: nil)
+        if let stage = plan.profile.inputs["song"]?.split(separator: ".").first,
+           let node = plan.nodes.first(where: { $0.name == stage && $0.canPreflight })
+        {
+            let context = PreflightContext(
+                stageName: node.name, stores: StoreOpener(home: home), ffmpeg: ffmpeg, http: HTTPClient(), refresh: false, checkOnly: true
+            ) { _ in }
+            _ = try await node.implementation.preflight(node.parameters.dictionary, in: context)
+        }
+        return plan
+    }
+
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
     /// work starts (profile, subject, output folder, song) are thrown before anything is written;
     /// what happens after is in the summary.

@@ -10,19 +10,22 @@ public struct PreflightContext: Sendable {
     public let http: HTTPClient
     /// Fetch sources again even when the store holds a fresh copy (`farm render --refresh`).
     public let refresh: Bool
+    /// A dry run: check what can be checked without fetching anything or writing to the store.
+    public let checkOnly: Bool
     let stores: StoreOpener
     private let reporter: @Sendable (PreflightReport) -> Void
 
     /// A context whose store is the one at `home` (opened only when needed).
     public init(
         stageName: String, home: URL, ffmpeg: FFmpeg = FFmpeg(), http: HTTPClient = HTTPClient(), refresh: Bool = false,
-        reporter: @escaping @Sendable (PreflightReport) -> Void = { _ in }
+        checkOnly: Bool = false, reporter: @escaping @Sendable (PreflightReport) -> Void = { _ in }
     ) {
-        self.init(stageName: stageName, stores: StoreOpener(home: home), ffmpeg: ffmpeg, http: http, refresh: refresh, reporter: reporter)
+        self.init(stageName: stageName, stores: StoreOpener(home: home), ffmpeg: ffmpeg, http: http, refresh: refresh, checkOnly: checkOnly,
+                  reporter: reporter)
     }
 
     init(
-        stageName: String, stores: StoreOpener, ffmpeg: FFmpeg, http: HTTPClient, refresh: Bool,
+        stageName: String, stores: StoreOpener, ffmpeg: FFmpeg, http: HTTPClient, refresh: Bool, checkOnly: Bool = false,
         reporter: @escaping @Sendable (PreflightReport) -> Void
     ) {
         self.stageName = stageName
@@ -30,6 +33,7 @@ public struct PreflightContext: Sendable {
         self.ffmpeg = ffmpeg
         self.http = http
         self.refresh = refresh
+        self.checkOnly = checkOnly
         self.reporter = reporter
     }
 

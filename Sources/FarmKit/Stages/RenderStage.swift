@@ -31,7 +31,8 @@ public protocol RenderStage: Sendable {
     /// from outside, so no paid stage starts on bad input (for root stages such as the song source:
     /// the file exists, has audio, is not over the cap; a link is downloaded into the store). Throw
     /// a `StageFailure` with `isBadInput` for problems a user must fix. Returns what `run` gets as
-    /// `request.prepared`. Default: nothing to check or prepare.
+    /// `request.prepared`. With `context.checkOnly` (a dry run) it checks but fetches and writes
+    /// nothing. Default: nothing to check or prepare.
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation
 
     /// Whether `preflight` may return a non-empty `Preparation` (which the stage's cache key then

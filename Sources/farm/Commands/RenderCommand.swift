@@ -116,7 +116,7 @@ struct RenderCommand: AsyncParsableCommand {
 
         if dryRun {
             try await reportingErrors {
-                let plan = try service.plan(jobs[0])
+                let plan = try await service.check(jobs[0])
                 print(PlanDescription.text(plan), terminator: "")
             }
             return

@@ -16,10 +16,12 @@ struct MisbehavingPlugin {
     let provider: ExternalProvider
 
     /// - Parameters:
-    ///   - hello: how the handshake goes: ok, none, garbage, crash, wrong-version, wrong-protocol, wrong-stages.
+    ///   - hello: how the handshake goes: ok, none, garbage, crash, wrong-version, wrong-protocol, wrong-stages,
+    ///     early (a message before the hello), twice (two hellos).
     ///   - timeout: each stage's timeout_seconds.
+    ///   - concurrency: how many runs farm sends the process at once.
     init(stages: [String], hello: String = "ok", ignoreTerm: Bool = false, timeout: Double = 20, startTimeout: Double = 20,
-         command: [String]? = nil, retries: Int = 1) throws {
+         command: [String]? = nil, retries: Int = 1, concurrency: Int = 1) throws {
         root = try TemporaryDirectory("farm-plugin")
         folder = root.file("misbehave")
         pids = root.file("pids")
@@ -31,7 +33,7 @@ struct MisbehavingPlugin {
         let manifest: JSON = [
             "protocol": 1, "name": "misbehave", "version": "1.0.0", "summary": "breaks the protocol on purpose",
             "command": .array(command.map { $0.map(JSON.string) } ?? argv),
-            "start_timeout_seconds": .double(startTimeout), "retries": .integer(Int64(retries)),
+            "start_timeout_seconds": .double(startTimeout), "retries": .integer(Int64(retries)), "concurrency": .integer(Int64(concurrency)),
             "stages": .array(stages.map { stage in
                 [
                     "name": .string(stage), "timeout_seconds": .double(timeout),

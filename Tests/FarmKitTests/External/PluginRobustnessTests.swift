@@ -29,6 +29,62 @@ import Testing
         try await plugin.expectNothingSurvives()
     }
 
+    @Test func runsOverlapOnOneProcessUpToItsConcurrency() async throws {
+        /// Each `nap` run sleeps a second and says when it started and ended (the plugin's clock).
+        func naps(concurrency: Int) async throws -> (first: StageResult, second: StageResult, launches: Int) {
+            let plugin = try MisbehavingPlugin(stages: ["nap"], concurrency: concurrency)
+            defer { Task { await plugin.remove() } }
+            try await plugin.provider.host.start()
+            async let first = plugin.run("nap")
+            async let second = plugin.run("nap")
+            let results = try await (first, second)
+            return (results.0, results.1, await plugin.provider.host.launches)
+        }
+        func interval(_ result: StageResult) throws -> ClosedRange<Double> {
+            let started = try #require(result.metadata["started"]?.doubleValue)
+            let ended = try #require(result.metadata["ended"]?.doubleValue)
+            return started...ended
+        }
+        func text(_ result: StageResult) throws -> String {
+            try String(contentsOf: try #require(result.outputs["out"]), encoding: .utf8)
+        }
+
+        let together = try await naps(concurrency: 2)
+        #expect(together.launches == 1)
+        #expect(try interval(together.first).overlaps(try interval(together.second)), "two runs at once on one process")
+        #expect(try Set([text(together.first), text(together.second)]) == ["nap run-1", "nap run-2"], "each run gets its own result")
+        #expect(together.first.outputs["out"] != together.second.outputs["out"])
+
+        let queued = try await naps(concurrency: 1)
+        #expect(queued.launches == 1)
+        let (one, two) = (try interval(queued.first), try interval(queued.second))
+        #expect(!one.overlaps(two), "with concurrency 1 the second run waits for the first: \(one), \(two)")
+    }
+
+    @Test func progressRestartsTheTimeout() async throws {
+        let plugin = try MisbehavingPlugin(stages: ["steady"], timeout: 1)
+        defer { Task { await plugin.remove() } }
+        let reports = StageReports()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = try await plugin.run("steady", reports: reports)
+        #expect(clock.now - start > .seconds(2), "the run lasted longer than its 1 s timeout")
+        #expect(try String(contentsOf: try #require(result.outputs["out"]), encoding: .utf8) == "steady")
+        #expect(reports.fractions.count == 30)
+    }
+
+    @Test func aResultMustNameEveryDeclaredOutputAndNoOther() async throws {
+        let plugin = try MisbehavingPlugin(stages: ["no-output", "extra-output"])
+        defer { Task { await plugin.remove() } }
+        let missing = try await plugin.failure("no-output")
+        #expect(missing.message == "plugin \"misbehave\", stage \"no-output\": the result has no output \"out\"")
+        let extra = try await plugin.failure("extra-output")
+        #expect(extra.message == "plugin \"misbehave\", stage \"extra-output\": the result names output \"bonus\", which plugin.json does not declare")
+        #expect(extra.hint == "declared outputs: out")
+        #expect(await plugin.provider.host.launches == 1, "a wrong result fails the run, not the process")
+        #expect(await plugin.provider.host.processID != nil)
+    }
+
     @Test func aCrashFailsTheRunWithItsExitStatusAndTheNextRunStartsAFreshProcess() async throws {
         let plugin = try MisbehavingPlugin(stages: ["crash", "ok"])
         defer { Task { await plugin.remove() } }
@@ -67,6 +123,7 @@ import Testing
         ("garbage", "plugin \"misbehave\" broke the protocol: not a JSON object"),
         ("unknown-type", "plugin \"misbehave\" broke the protocol: unknown message type \"bogus\""),
         ("wrong-id", "plugin \"misbehave\" broke the protocol: answered run id \"nope\", which farm did not ask for or which already ended"),
+        ("long-line", "plugin \"misbehave\" broke the protocol: wrote a line longer than 1 MiB: \"{"),
     ])
     func protocolViolationsStopThePlugin(stage: String, expected: String) async throws {
         let plugin = try MisbehavingPlugin(stages: [stage])
@@ -153,6 +210,8 @@ import Testing
         ("wrong-version", "plugin \"misbehave\": plugin.json says version 1.0.0 but its hello says 9.9.9"),
         ("wrong-protocol", "plugin \"misbehave\": its hello chose protocol 7, but farm speaks 1"),
         ("wrong-stages", "plugin \"misbehave\": the stages do not match plugin.json: its hello does not list ok; its hello lists extra, which plugin.json does not declare"),
+        ("early", "plugin \"misbehave\" broke the protocol: sent a message before its hello: \"{"),
+        ("twice", "plugin \"misbehave\" broke the protocol: sent a second hello: \"{"),
     ])
     func handshakeProblemsFailTheRunAndStopThePlugin(hello: String, expected: String) async throws {
         // Only "none" waits for the start timeout; a loaded machine may take a while to start Python.

@@ -32,15 +32,18 @@ struct TestProvider: StageProvider {
     let summary = "stages for testing the host"
     let recorder: StageRecorder
     var defaultConcurrency = 4
+    /// The implementation version of `test.text` (part of its cache keys).
+    var textVersion = 1
 
     func stages() -> [any RenderStage] {
-        [TextStage(recorder: recorder), JoinStage(recorder: recorder), FailStage(recorder: recorder), HangStage()]
+        [TextStage(recorder: recorder, version: textVersion), JoinStage(recorder: recorder), FailStage(recorder: recorder), HangStage()]
     }
 
     /// Writes `text` to a file after `delay` seconds; metadata `length`.
     struct TextStage: RenderStage {
         let recorder: StageRecorder
-        let id = StageID("test.text", version: 1)
+        let version: Int
+        var id: StageID { StageID("test.text", version: version) }
         let summary = "writes a text file"
         let inputs: [FarmKit.Port] = []
         let outputs = [Port("text", .file)]
@@ -120,11 +123,13 @@ struct TestProvider: StageProvider {
 struct ProfileFixture {
     let folder: TemporaryFolder
     let recorder = StageRecorder()
+    /// The implementation version of `test.text`.
+    var textVersion = 1
 
     init() throws { folder = try TemporaryFolder() }
 
     var library: ProfileLibrary { ProfileLibrary(searchPath: [folder.url]) }
-    var registry: ProviderRegistry { ProviderRegistry([TestProvider(recorder: recorder)]) }
+    var registry: ProviderRegistry { ProviderRegistry([TestProvider(recorder: recorder, textVersion: textVersion)]) }
 
     func write(_ name: String, _ text: String) throws {
         try Data(text.utf8).write(to: folder.url.appendingPathComponent("\(name).json"))

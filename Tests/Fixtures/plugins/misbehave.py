@@ -56,6 +56,8 @@ def hello():
         time.sleep(600)
     if mode == "garbage":
         send("Loading model weights…")
+    if mode == "early":
+        send({"type": "progress", "id": "run-1", "fraction": 0, "message": "warming up"})
     reply = {"type": "hello", "protocol": 1, "name": options.name, "version": options.version, "stages": stages}
     if mode == "wrong-version":
         reply["version"] = "9.9.9"
@@ -64,6 +66,8 @@ def hello():
     if mode == "wrong-stages":
         reply["stages"] = stages[1:] + ["extra"]
     send(reply)
+    if mode == "twice":
+        send(reply)
 
 
 def work(msg):
@@ -107,6 +111,27 @@ def work(msg):
             with open(out, "w") as f:
                 f.write("second time lucky")
             send({"type": "result", "id": run_id, "outputs": {"out": out}})
+    elif stage == "long-line":
+        send({"type": "progress", "id": run_id, "fraction": 0.5, "message": "x" * (1 << 20)})
+    elif stage == "no-output":
+        send({"type": "result", "id": run_id, "outputs": {}})
+    elif stage == "extra-output":
+        with open(out, "w") as f:
+            f.write("out")
+        send({"type": "result", "id": run_id, "outputs": {"out": out, "bonus": out}})
+    elif stage == "nap":
+        started = time.time()
+        time.sleep(1)
+        with open(out, "w") as f:
+            f.write(f"nap {run_id}")
+        send({"type": "result", "id": run_id, "outputs": {"out": out}, "metadata": {"started": started, "ended": time.time()}})
+    elif stage == "steady":
+        for step in range(30):
+            send({"type": "progress", "id": run_id, "fraction": step / 30, "message": f"step {step}"})
+            time.sleep(0.1)
+        with open(out, "w") as f:
+            f.write("steady")
+        send({"type": "result", "id": run_id, "outputs": {"out": out}})
     elif stage == "slow":
         for step in range(600):
             if run_id in cancelled:
