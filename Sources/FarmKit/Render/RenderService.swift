@@ -67,10 +67,13 @@ public struct RenderService: Sendable {
         // The output folder is checked before anything is fetched; the name needs the song's title.
         _ = try outputPath(for: request, plan: plan, songTitle: nil)
         let stores = StoreOpener(home: home)
+        let storeExisted = (try? stores.existing()) != nil
         let prepared = try await Self.preflight(plan, refresh: request.refresh, stores: stores, ffmpeg: ffmpeg, events: events)
         let destination = try outputPath(for: request, plan: plan, songTitle: songTitle(plan: plan, prepared: prepared))
         let store = try stores.open()
         await store.removeAbandonedTemporaryFiles()
+        // The preflights of a first render had no store to remember their findings in.
+        if !storeExisted { await Self.rememberPreflights(plan, prepared: prepared, store: store) }
         let summary = try await run(
             request, plan: plan, prepared: prepared, destination: destination, store: store, limits: ProviderLimits(limits),
             resuming: resuming, start: start, events: events)
@@ -225,11 +228,46 @@ public struct RenderService: Sendable {
                     case .note(let message): events(.note(stage: name, message: message))
                     }
                 }
-                group.addTask { (name, try await node.implementation.preflight(node.parameters.dictionary, in: context)) }
+                group.addTask {
+                    let store = try? stores.existing()
+                    let memo = if let store { await preflightMemoKey(node, store: store) } else { String?.none }
+                    if let store, let memo, !refresh, let facts = try? await store.checkedPreparation(memo) {
+                        return (name, Preparation(facts: facts))
+                    }
+                    let preparation = try await node.implementation.preflight(node.parameters.dictionary, in: context)
+                    if let store, let memo, preparation.artifacts.isEmpty {
+                        try? await store.keepCheckedPreparation(memo, facts: preparation.facts)
+                    }
+                    return (name, preparation)
+                }
             }
             var prepared: [String: Preparation] = [:]
             for try await (name, preparation) in group where !preparation.isEmpty { prepared[name] = preparation }
             return prepared
+        }
+    }
+
+    /// The key under which what `node`'s preflight finds is remembered, when the stage names its
+    /// outside input by content (a local song by its digest, through `cacheIdentity`): the same
+    /// bytes under the same parameters pass the same checks, so a repeated render does not probe
+    /// and decode the song again. Nil for stages that depend on others or have no such identity (links).
+    static func preflightMemoKey(_ node: RenderPlan.Node, store: Store) async -> String? {
+        let parameters = node.parameters.dictionary
+        guard node.dependencies.isEmpty,
+              let identity = try? await node.implementation.cacheIdentity(
+                  StageRequest(inputs: [:], parameters: parameters), digest: { try await store.digestOfFile(at: $0) })
+        else { return nil }
+        return "preflight " + CacheKey.compute(
+            stage: node.implementation.id, parameters: JSONObject(parameters.sorted { $0.key < $1.key }),
+            inputs: [:], prepared: .none, identity: identity)
+    }
+
+    /// Remembers what the preflights of `plan` found, for the stages `preflightMemoKey` covers.
+    static func rememberPreflights(_ plan: RenderPlan, prepared: [String: Preparation], store: Store) async {
+        for node in plan.nodes {
+            guard let preparation = prepared[node.name], preparation.artifacts.isEmpty,
+                  let memo = await preflightMemoKey(node, store: store) else { continue }
+            try? await store.keepCheckedPreparation(memo, facts: preparation.facts)
         }
     }
 

@@ -60,6 +60,8 @@ extension Store {
                 let entries = db.changesCount
                 try db.execute(sql: "DELETE FROM fetched_sources WHERE last_used_at <= ?", arguments: [cutoff])
                 let sources = db.changesCount
+                // Forgetting a song's checks only means checking it once more.
+                try db.execute(sql: "DELETE FROM checked_preparations WHERE checked_at <= ?", arguments: [cutoff])
                 try db.execute(
                     sql: "DELETE FROM journal WHERE updated_at <= ? AND key NOT IN (SELECT key FROM cache_entries)",
                     arguments: [cutoff])

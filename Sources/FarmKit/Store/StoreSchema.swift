@@ -119,6 +119,17 @@ enum StoreSchema {
             // graph can be drawn even for stages that never started.
             try db.execute(sql: "ALTER TABLE runs ADD COLUMN graph TEXT")
         }
+        migrator.registerMigration("v6-checked-preparations") { db in
+            // What a stage's preflight found for an input known by its content (a local song by
+            // its digest), so the same bytes under the same parameters are checked once.
+            try db.execute(sql: """
+                CREATE TABLE checked_preparations (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    facts TEXT NOT NULL,
+                    checked_at REAL NOT NULL
+                );
+                """)
+        }
         return migrator
     }
 }
