@@ -5,11 +5,11 @@ import Foundation
 import Testing
 
 /// A "Replicate" that answers badly: HTML, wrong JSON types, huge bodies, predictions that are not
-/// predictions, output URLs that try to leave the scratch folder or use another scheme. Each is a
-/// canned route of the loopback test server; the one real thing borrowed from the fake is the
-/// model version (its input schema), so farm gets as far as creating the prediction. farm must end
-/// with a clear error (or, where nothing is wrong for the user, succeed), write nothing outside its
-/// folders and keep the earlier results in the store intact.
+/// predictions, output URLs that try to leave the scratch folder, use another scheme or redirect to
+/// another machine. Each is a canned route of the loopback test server; the one real thing borrowed
+/// from the fake is the model version (its input schema), so farm gets as far as creating the
+/// prediction. farm must end with a clear error (or, where nothing is wrong for the user, succeed),
+/// write nothing outside its folders and keep the earlier results in the store intact.
 @Suite(.serialized) struct HostileServerTests {
     struct Case: Sendable {
         let name: String
@@ -63,6 +63,10 @@ import Testing
             ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
              "/v1/predictions": route(prediction(status: "succeeded", output: ["file:///etc/passwd"], versionID: id), status: 201, method: "POST")]
         }, exit: 1, says: ["file"]),
+        Case(name: "an output URL that redirects to another machine", routes: { version, id, _ in
+            ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
+             "/v1/predictions": route(prediction(status: "succeeded", output: ["OUTPUTS/out/away.png"], versionID: id), status: 201, method: "POST")]
+        }, exit: 1, says: ["refused a redirect", "to http://192.0.2.1/x", "from this machine (a loopback address) to another one"]),
         Case(name: "an output that is not an image", routes: { version, id, _ in
             ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
              "/v1/predictions": route(prediction(status: "succeeded", output: ["OUTPUTS/out/notes.png"], versionID: id), status: 201, method: "POST")]
@@ -92,6 +96,8 @@ import Testing
         let outputRoutes: JSON = [
             "/out/..%2F..%2F..%2Fescape.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body_file": .string(still)],
             "/out/%2Ftmp%2Ffarm-hostile-absolute.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body_file": .string(still)],
+            // TEST-NET-1: never reached, the address is refused before connecting.
+            "/out/away.png": ["status": 302, "headers": ["Location": "http://192.0.2.1/x"], "body": ""],
             "/out/notes.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body": "these are notes, not a picture"],
         ]
         let outputRoutesFile = assets.appendingPathComponent("output-routes.json")
