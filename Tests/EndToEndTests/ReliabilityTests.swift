@@ -46,9 +46,11 @@ import Testing
         #expect(unknown.standardError.contains("error: no run \"19990101\""))
     }
 
-    /// Kills `farm render --profile vivid` at 20 seeded moments spread over a render (after its
-    /// N-th event line, so the points stay spread however loaded the machine is); each is resumed,
-    /// and must give the same video as an uninterrupted render, with no prediction made twice.
+    /// Kills `farm render --profile vivid` at 20 seeded moments spread over a whole render (after
+    /// its N-th event line, so the points stay spread however loaded the machine is), and at two
+    /// fixed ones: while the `video` mux runs, and once it is done, while the result is copied to
+    /// `--out`. Each is resumed, and must give the same video as an uninterrupted render, with no
+    /// prediction made twice and no partial file left beside the output.
     @Test func aRenderKilledAtAnyMomentResumesWithoutPayingTwice() async throws {
         let vivid = try await VividSandbox.start { $0.latencyScale = 0.03 }
         defer { Task { await vivid.stop() } }
@@ -62,8 +64,15 @@ import Testing
         let events = reference.standardOutput.split(separator: "\n").count
 
         var random = SplitMix64(seed: 20261201)
-        // Within the first three quarters: how many progress lines a render prints varies with timing.
-        let points = (0..<20).map { _ in Int.random(in: 1..<max(2, events * 3 / 4), using: &random) }.sorted()
+        // Over every event but the last (`finished`); how many progress lines a render prints varies
+        // with timing, so a late point may fall after the render ended.
+        let drawn = (0..<20).map { _ in Int.random(in: 1..<max(2, events), using: &random) }.sorted()
+        var points: [KillPoint] = drawn.map { n in KillPoint("event \(n)") { _, count in count == n } }
+        for status in ["running", "succeeded"] {
+            points.append(KillPoint("video \(status)") { line, _ in
+                line.contains(#""event":"stage""#) && line.contains(#""stage":"video""#) && line.contains(#""status":"\#(status)""#)
+            })
+        }
         var killedMidway = 0, resumedByID = 0
         var outputs: [String] = [reference.standardOutput, reference.standardError]
         for point in points {
@@ -74,7 +83,7 @@ import Testing
             let arguments = ["render", "--profile", "vivid", "--subject", "alice", "--song", "song.wav", "--out", "out.mp4", "--json"]
             let seen = Mutex(0)
             let killed = try await sandbox.farm.run(arguments, killWhen: { line in
-                line.hasPrefix("{") && seen.withLock { count in count += 1; return count == point }
+                line.hasPrefix("{") && point.kills(line, seen.withLock { count in count += 1; return count })
             })
             outputs += [killed.standardOutput, killed.standardError]
             if killed.status == 137 {
@@ -88,21 +97,23 @@ import Testing
                     resumed = try await sandbox.farm.run(arguments)
                 }
                 outputs += [resumed.standardOutput, resumed.standardError]
-                #expect(resumed.status == 0, "killed at event \(point): \(resumed.standardError)")
+                #expect(resumed.status == 0, "killed at \(point): \(resumed.standardError)")
             } else {
-                #expect(killed.status == 0, "killed at event \(point): \(killed.standardError)")
+                #expect(killed.status == 0, "killed at \(point): \(killed.standardError)")
             }
-            #expect(try Data(contentsOf: sandbox.file("out.mp4")) == expected, "killed at event \(point): a different video")
+            #expect(try Data(contentsOf: sandbox.file("out.mp4")) == expected, "killed at \(point): a different video")
             let made = vivid.server.ledger().predictions.filter { !before.contains($0) }
             for (model, count) in Self.predictionsPerRender {
                 #expect(made.filter { $0.model == model }.count == count,
-                        "killed at event \(point): \(made.filter { $0.model == model }.count) predictions of \(model)")
+                        "killed at \(point): \(made.filter { $0.model == model }.count) predictions of \(model)")
             }
-            #expect(sandbox.temporaryFiles.isEmpty, "killed at event \(point): left in tmp: \(sandbox.temporaryFiles)")
+            #expect(sandbox.temporaryFiles.isEmpty, "killed at \(point): left in tmp: \(sandbox.temporaryFiles)")
+            let partial = try FileManager.default.contentsOfDirectory(atPath: sandbox.farm.workingDirectory.path).filter { $0.hasSuffix(".part") }
+            #expect(partial.isEmpty, "killed at \(point): partial files beside the output: \(partial)")
             try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
             try await StoreCheck.expectIntact(home: sandbox.farm.home)
         }
-        print("reliability: crash suite: \(points.count) kill points over the \(events) events of a \(length) render, \(killedMidway) killed midway (\(resumedByID) resumed by run id), 0 duplicate predictions")
+        print("reliability: crash suite: \(points.count) kill points (\(drawn.count) over the \(events) events of a \(length) render, 2 at the video stage), \(killedMidway) killed midway (\(resumedByID) resumed by run id), 0 duplicate predictions")
         #expect(killedMidway >= 12, "most kill points must fall inside the render")
         try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
     }
@@ -249,6 +260,17 @@ import Testing
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "v.mp4", "--json"])
         #expect(again.status == 0, "stderr: \(again.standardError)")
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
+    }
+}
+
+/// When the crash suite kills a render: `kills(line, n)` for its n-th event line.
+struct KillPoint: Sendable, CustomStringConvertible {
+    let description: String
+    let kills: @Sendable (_ line: String, _ count: Int) -> Bool
+
+    init(_ description: String, kills: @escaping @Sendable (_ line: String, _ count: Int) -> Bool) {
+        self.description = description
+        self.kills = kills
     }
 }
 
