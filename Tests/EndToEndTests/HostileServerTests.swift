@@ -118,6 +118,7 @@ import Testing
         let added = try await sandbox.farm.run(["subjects", "add", "alice", "--trigger", "TOK", "--lora", "farm-test/alice-flux:\(versionID)"])
         #expect(added.status == 0, "stderr: \(added.standardError)")
         let artifactsBefore = Set(sandbox.homeFiles.filter { $0.hasPrefix("artifacts/") })
+        var captured = [earlier.standardOutput, earlier.standardError, added.standardOutput, added.standardError]
 
         for (index, hostile) in Self.cases.enumerated() {
             var routes = hostile.routes(version, versionID, assets).compactString
@@ -135,6 +136,7 @@ import Testing
             let result = try await farm.run(["render", "--profile", profile.path, "--subject", "alice", "--out", "still-\(index).png",
                                              "--set", "portrait.seed=\(index)"], timeout: .seconds(120))
             let output = result.standardOutput + result.standardError
+            captured += [result.standardOutput, result.standardError]
             #expect(result.status == hostile.exit, "\(hostile.name): exit \(result.status): \(output)")
             if hostile.exit != 0 {
                 #expect(result.standardError.contains("error: ") || result.standardError.contains("failed"), "\(hostile.name): \(output)")
@@ -155,7 +157,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.root.url.deletingLastPathComponent().appendingPathComponent("escape.png").path))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/farm-hostile-absolute.png"))
         try await StoreCheck.expectIntact(home: sandbox.farm.home)
-        try SecretScan.expectAbsent(Self.token, under: sandbox.root.url, outputs: [])
+        try SecretScan.expectAbsent(Self.token, under: sandbox.root.url, outputs: captured)
         print("reliability: hostile server: \(Self.cases.count) hostile answers, each refused cleanly or made harmless")
     }
 }

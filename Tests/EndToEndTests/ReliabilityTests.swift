@@ -148,11 +148,14 @@ import Testing
         #expect(ledger.predictions(of: "zsxkib/sonic").count == 2)
         #expect(ledger.predictions(of: "farm-test/alice-flux").count == 1)
         #expect(ledger.predictions(of: "zsxkib/realistic-voice-cloning").count == 2)
+        let outputs = [killed.standardOutput, killed.standardError, resumed.standardOutput, resumed.standardError]
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
     }
 
     /// A fifth of every class of request fails (rate limits, server errors, dropped connections,
     /// lost create responses, slow and truncated downloads) and a fifth of predictions fail: every
     /// render ends, at worst after a few re-runs, and never with a second paid prediction for a stage.
+    /// Prints how often each kind of fault fired (which requests the draws hit depends on timing).
     @Test func renderUnderInjectedFaultsFinishesWithoutDuplicatePredictions() async throws {
         let vivid = try await VividSandbox.start { $0.latencyScale = 0.02 }
         defer { Task { await vivid.stop() } }
@@ -172,9 +175,10 @@ import Testing
             let rules = faults.map { rule in
                 FakeReplicate.FaultRule(rule.0, rule.1, probability: 0.2 / Double(faults.filter { $0.0 == rule.0 }.count))
             }
-            vivid.server.inject(FakeReplicate.Faults(rules: rules, failures: [.init(probability: 0.2)], seed: seed))
             let sandbox = try await vivid.freshSandbox()
             defer { sandbox.remove() }
+            // After the sandbox is made: its requests (adding alice) are the test's, not farm's.
+            vivid.server.inject(FakeReplicate.Faults(rules: rules, failures: [.init(probability: 0.2)], seed: seed))
             try FileManager.default.copyItem(at: song, to: sandbox.file("song.wav"))
             let before = vivid.server.ledger().predictions
             renders += 1
@@ -201,9 +205,13 @@ import Testing
             #expect(made.filter { $0.status == "succeeded" }.count == Self.predictionsPerRender.values.reduce(0, +))
             try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
         }
-        let fired = vivid.server.ledger().faults.count
-        print("reliability: fault suite: \(renders) renders, \(attempts) attempts (\(failedAttempts) failed by an injected prediction failure or exhausted retries), \(fired) faults injected, 0 duplicate paid predictions")
-        #expect(fired >= 10, "too few faults fired to mean anything: \(fired)")
+        let ledger = vivid.server.ledger()
+        let kinds = faults.map { rule in
+            (name: "\(rule.0.rawValue) \(rule.1.name)", fired: ledger.faults.filter { $0.requestClass == rule.0 && $0.fault == rule.1 }.count)
+        }
+        let failedPredictions = ledger.predictions.filter { $0.status == "failed" }.count
+        print("reliability: fault suite: \(renders) renders, \(attempts) attempts (\(failedAttempts) failed by an injected prediction failure or exhausted retries), \(ledger.faults.count) faults injected (\(kinds.map { "\($0.name) \($0.fired)" }.joined(separator: ", ")); \(failedPredictions) predictions failed), 0 duplicate paid predictions")
+        #expect(ledger.faults.count >= 10, "too few faults fired to mean anything: \(ledger.faults.count)")
     }
 
     /// Two renders of the same song on one FARM_HOME at once: each stage runs once, both succeed.
@@ -227,6 +235,8 @@ import Testing
         let runs = try await farm.run(["runs", "list", "--json"])
         #expect(try runs.jsonLines().map { $0["status"] } == ["succeeded", "succeeded"])
         try await StoreCheck.expectIntact(home: farm.home)
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url,
+                                    outputs: [a.standardOutput, a.standardError, b.standardOutput, b.standardError])
     }
 
     /// A full disk under FARM_HOME or under the output folder: a clear error, exit 1, the store
@@ -260,6 +270,66 @@ import Testing
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "v.mp4", "--json"])
         #expect(again.status == 0, "stderr: \(again.standardError)")
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
+    }
+}
+
+extension ReliabilityTests {
+    /// A vivid render whose FARM_HOME fills up while Sonic's output downloads, then while the
+    /// `video` mux writes: that stage fails with a clear error and a hint about free space (not
+    /// ffmpeg's output), the store stays consistent, and with room again the same command finishes
+    /// from the cache. A 60 s song, so each of those files is far larger than the room left.
+    @Test(.enabled(if: SmallDisk.canMount, "needs root and tmpfs to make a small disk"))
+    func aDiskThatFillsDuringADownloadOrTheMuxFailsThatStageClearly() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 60, to: vivid.sandbox.file("song.wav"))
+        let roomy = try await vivid.freshSandbox()
+        defer { roomy.remove() }
+        let disk = try await SmallDisk(at: roomy.root.file("disk"), bytes: 160 << 20)
+        defer { disk.unmount() }
+        for name in try FileManager.default.contentsOfDirectory(atPath: roomy.farm.home.path) {  // alice, already added
+            try FileManager.default.copyItem(at: roomy.farm.home.appendingPathComponent(name), to: disk.url.appendingPathComponent(name))
+        }
+        let farm = FarmCLI(home: disk.url, workingDirectory: roomy.farm.workingDirectory,
+                           environment: roomy.farm.environment.filter { $0.key.hasPrefix("REPLICATE_") })
+        let render = ["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--out", "v.mp4",
+                      "--set", "performance.chunk_seconds=120"]
+        let first = try await farm.run(render)
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let room: Int64 = 400 << 10
+        var outputs = [first.standardOutput, first.standardError]
+        // A new Sonic seed re-makes the performance (a download); a new bitrate re-makes the mux.
+        for (stage, change) in [("performance", "performance.seed=43"), ("video", "video.audio_bitrate=128k")] {
+            let filler = disk.url.appendingPathComponent("filler")
+            var space = statvfs()
+            #expect(statvfs(disk.url.path, &space) == 0)
+            try Data(count: Int(Int64(space.f_bavail) * Int64(space.f_frsize) - room)).write(to: filler)
+            let full = try await farm.run(render + ["--set", change])
+            outputs += [full.standardOutput, full.standardError]
+            #expect(full.status == 1, "\(stage): stderr: \(full.standardError)")
+            let said = full.standardError
+            #expect(said.contains("error: stage \(stage) failed: "), "\(stage): \(said)")
+            #expect(said.contains("No space left on device"), "\(stage): \(said)")
+            #expect(said.contains("hint: ") && said.contains("free"), "\(stage): no hint about free space: \(said)")
+            for raw in ["ffmpeg version", "Stream mapping", "Fatal error", "failed with exit status"] {
+                #expect(!said.contains(raw), "\(stage): raw output (\(raw)): \(said)")
+            }
+            let listed = try await farm.run(["runs", "list", "--json"])
+            #expect(try listed.jsonLines().first?["status"] == "failed")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: disk.url.appendingPathComponent("tmp").path)) ?? []).isEmpty)
+            try await StoreCheck.expectIntact(home: disk.url)
+
+            try FileManager.default.removeItem(at: filler)
+            let again = try await farm.run(render + ["--set", change, "--json"])
+            outputs += [again.standardOutput, again.standardError]
+            #expect(again.status == 0, "\(stage): stderr: \(again.standardError)")
+            let statuses = try again.stageStatuses()
+            // The video is cached when the new performance came out the same (the fake ignores the seed).
+            #expect(statuses[stage] == "succeeded" && statuses.allSatisfy { $0.key == stage || $0.key == "video" || $0.value == "cached" },
+                    "\(stage): \(statuses)")
+        }
+        try SecretScan.expectAbsent(VividSandbox.token, under: roomy.root.url, outputs: outputs)
+        print("reliability: full disk: filled while the performance downloaded and while the video muxed, each that stage failed with a clear error; store intact; then finished from the cache")
     }
 }
 
