@@ -119,6 +119,8 @@ struct SongLinkFetch {
             return song.bad("TLS failed for the \(song.wording.thing) link: \(shown) (\(detail))", hint: error.hint ?? "check the link")
         case .invalidResponse(_, let detail), .invalidRequest(_, let detail):
             return song.bad("\(song.wording.thing) link cannot be fetched: \(shown) (\(detail))", hint: "check the link: open it in a browser")
+        case .redirectRefused:
+            return song.bad("\(song.wording.thing) link cannot be fetched: \(error.message)", hint: error.hint ?? "check the link")
         case .sendFailed, .timedOut, .file, .retriesExhausted:
             return StageFailure("fetching the \(song.wording.thing) failed: \(error.message)", hint: error.hint ?? "try again")
         }

@@ -46,6 +46,9 @@ public struct ReplicateConfiguration: Sendable {
         return URL(string: trimmed) ?? URL(string: "https://api.replicate.com/v1")!
     }
 
+    /// Whether a token is given at all: in the environment, or as a file (usable or not).
+    public var hasToken: Bool { tokenValue != nil || FileManager.default.fileExists(atPath: tokenFile.path) }
+
     /// The API token; a clear error when there is none or its file is readable by others.
     /// The token itself never appears in any message.
     public func token() throws -> String {

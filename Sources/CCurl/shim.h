@@ -24,6 +24,9 @@ static inline size_t ccurl_readfunc_abort(void) { return CURL_READFUNC_ABORT; }
 static inline int ccurl_seekfunc_ok(void) { return CURL_SEEKFUNC_OK; }
 static inline int ccurl_seekfunc_fail(void) { return CURL_SEEKFUNC_FAIL; }
 static inline size_t ccurl_error_size(void) { return CURL_ERROR_SIZE; }
+typedef curl_socket_t (*ccurl_opensocket_callback)(void *userdata, curlsocktype purpose, struct curl_sockaddr *address);
+static inline CURLcode ccurl_setopt_opensocket_callback(CURL *h, ccurl_opensocket_callback v) { return curl_easy_setopt(h, CURLOPT_OPENSOCKETFUNCTION, v); }
+static inline curl_socket_t ccurl_socket_bad(void) { return CURL_SOCKET_BAD; }
 
 #endif
 

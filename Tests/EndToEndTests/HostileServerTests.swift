@@ -5,11 +5,11 @@ import Foundation
 import Testing
 
 /// A "Replicate" that answers badly: HTML, wrong JSON types, huge bodies, predictions that are not
-/// predictions, output URLs that try to leave the scratch folder or use another scheme. Each is a
-/// canned route of the loopback test server; the one real thing borrowed from the fake is the
-/// model version (its input schema), so farm gets as far as creating the prediction. farm must end
-/// with a clear error (or, where nothing is wrong for the user, succeed), write nothing outside its
-/// folders and keep the earlier results in the store intact.
+/// predictions, output URLs that try to leave the scratch folder, use another scheme or redirect to
+/// another machine. Each is a canned route of the loopback test server; the one real thing borrowed
+/// from the fake is the model version (its input schema), so farm gets as far as creating the
+/// prediction. farm must end with a clear error (or, where nothing is wrong for the user, succeed),
+/// write nothing outside its folders and keep the earlier results in the store intact.
 @Suite(.serialized) struct HostileServerTests {
     struct Case: Sendable {
         let name: String
@@ -63,6 +63,10 @@ import Testing
             ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
              "/v1/predictions": route(prediction(status: "succeeded", output: ["file:///etc/passwd"], versionID: id), status: 201, method: "POST")]
         }, exit: 1, says: ["file"]),
+        Case(name: "an output URL that redirects to another machine", routes: { version, id, _ in
+            ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
+             "/v1/predictions": route(prediction(status: "succeeded", output: ["OUTPUTS/out/away.png"], versionID: id), status: 201, method: "POST")]
+        }, exit: 1, says: ["refused a redirect", "to http://192.0.2.1/x", "from this machine (a loopback address) to another one"]),
         Case(name: "an output that is not an image", routes: { version, id, _ in
             ["/v1/models/farm-test/alice-flux/versions/\(id)": route(version),
              "/v1/predictions": route(prediction(status: "succeeded", output: ["OUTPUTS/out/notes.png"], versionID: id), status: 201, method: "POST")]
@@ -92,6 +96,8 @@ import Testing
         let outputRoutes: JSON = [
             "/out/..%2F..%2F..%2Fescape.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body_file": .string(still)],
             "/out/%2Ftmp%2Ffarm-hostile-absolute.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body_file": .string(still)],
+            // TEST-NET-1: never reached, the address is refused before connecting.
+            "/out/away.png": ["status": 302, "headers": ["Location": "http://192.0.2.1/x"], "body": ""],
             "/out/notes.png": ["status": 200, "headers": ["Content-Type": "image/png"], "body": "these are notes, not a picture"],
         ]
         let outputRoutesFile = assets.appendingPathComponent("output-routes.json")
@@ -112,6 +118,7 @@ import Testing
         let added = try await sandbox.farm.run(["subjects", "add", "alice", "--trigger", "TOK", "--lora", "farm-test/alice-flux:\(versionID)"])
         #expect(added.status == 0, "stderr: \(added.standardError)")
         let artifactsBefore = Set(sandbox.homeFiles.filter { $0.hasPrefix("artifacts/") })
+        var captured = [earlier.standardOutput, earlier.standardError, added.standardOutput, added.standardError]
 
         for (index, hostile) in Self.cases.enumerated() {
             var routes = hostile.routes(version, versionID, assets).compactString
@@ -129,6 +136,7 @@ import Testing
             let result = try await farm.run(["render", "--profile", profile.path, "--subject", "alice", "--out", "still-\(index).png",
                                              "--set", "portrait.seed=\(index)"], timeout: .seconds(120))
             let output = result.standardOutput + result.standardError
+            captured += [result.standardOutput, result.standardError]
             #expect(result.status == hostile.exit, "\(hostile.name): exit \(result.status): \(output)")
             if hostile.exit != 0 {
                 #expect(result.standardError.contains("error: ") || result.standardError.contains("failed"), "\(hostile.name): \(output)")
@@ -149,7 +157,7 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: sandbox.root.url.deletingLastPathComponent().appendingPathComponent("escape.png").path))
         #expect(!FileManager.default.fileExists(atPath: "/tmp/farm-hostile-absolute.png"))
         try await StoreCheck.expectIntact(home: sandbox.farm.home)
-        try SecretScan.expectAbsent(Self.token, under: sandbox.root.url, outputs: [])
+        try SecretScan.expectAbsent(Self.token, under: sandbox.root.url, outputs: captured)
         print("reliability: hostile server: \(Self.cases.count) hostile answers, each refused cleanly or made harmless")
     }
 }

@@ -46,9 +46,11 @@ import Testing
         #expect(unknown.standardError.contains("error: no run \"19990101\""))
     }
 
-    /// Kills `farm render --profile vivid` at 20 seeded moments spread over a render (after its
-    /// N-th event line, so the points stay spread however loaded the machine is); each is resumed,
-    /// and must give the same video as an uninterrupted render, with no prediction made twice.
+    /// Kills `farm render --profile vivid` at 20 seeded moments spread over a whole render (after
+    /// its N-th event line, so the points stay spread however loaded the machine is), and at two
+    /// fixed ones: while the `video` mux runs, and once it is done, while the result is copied to
+    /// `--out`. Each is resumed, and must give the same video as an uninterrupted render, with no
+    /// prediction made twice and no partial file left beside the output.
     @Test func aRenderKilledAtAnyMomentResumesWithoutPayingTwice() async throws {
         let vivid = try await VividSandbox.start { $0.latencyScale = 0.03 }
         defer { Task { await vivid.stop() } }
@@ -62,8 +64,15 @@ import Testing
         let events = reference.standardOutput.split(separator: "\n").count
 
         var random = SplitMix64(seed: 20261201)
-        // Within the first three quarters: how many progress lines a render prints varies with timing.
-        let points = (0..<20).map { _ in Int.random(in: 1..<max(2, events * 3 / 4), using: &random) }.sorted()
+        // Over every event but the last (`finished`); how many progress lines a render prints varies
+        // with timing, so a late point may fall after the render ended.
+        let drawn = (0..<20).map { _ in Int.random(in: 1..<max(2, events), using: &random) }.sorted()
+        var points: [KillPoint] = drawn.map { n in KillPoint("event \(n)") { _, count in count == n } }
+        for status in ["running", "succeeded"] {
+            points.append(KillPoint("video \(status)") { line, _ in
+                line.contains(#""event":"stage""#) && line.contains(#""stage":"video""#) && line.contains(#""status":"\#(status)""#)
+            })
+        }
         var killedMidway = 0, resumedByID = 0
         var outputs: [String] = [reference.standardOutput, reference.standardError]
         for point in points {
@@ -74,7 +83,7 @@ import Testing
             let arguments = ["render", "--profile", "vivid", "--subject", "alice", "--song", "song.wav", "--out", "out.mp4", "--json"]
             let seen = Mutex(0)
             let killed = try await sandbox.farm.run(arguments, killWhen: { line in
-                line.hasPrefix("{") && seen.withLock { count in count += 1; return count == point }
+                line.hasPrefix("{") && point.kills(line, seen.withLock { count in count += 1; return count })
             })
             outputs += [killed.standardOutput, killed.standardError]
             if killed.status == 137 {
@@ -88,21 +97,23 @@ import Testing
                     resumed = try await sandbox.farm.run(arguments)
                 }
                 outputs += [resumed.standardOutput, resumed.standardError]
-                #expect(resumed.status == 0, "killed at event \(point): \(resumed.standardError)")
+                #expect(resumed.status == 0, "killed at \(point): \(resumed.standardError)")
             } else {
-                #expect(killed.status == 0, "killed at event \(point): \(killed.standardError)")
+                #expect(killed.status == 0, "killed at \(point): \(killed.standardError)")
             }
-            #expect(try Data(contentsOf: sandbox.file("out.mp4")) == expected, "killed at event \(point): a different video")
+            #expect(try Data(contentsOf: sandbox.file("out.mp4")) == expected, "killed at \(point): a different video")
             let made = vivid.server.ledger().predictions.filter { !before.contains($0) }
             for (model, count) in Self.predictionsPerRender {
                 #expect(made.filter { $0.model == model }.count == count,
-                        "killed at event \(point): \(made.filter { $0.model == model }.count) predictions of \(model)")
+                        "killed at \(point): \(made.filter { $0.model == model }.count) predictions of \(model)")
             }
-            #expect(sandbox.temporaryFiles.isEmpty, "killed at event \(point): left in tmp: \(sandbox.temporaryFiles)")
+            #expect(sandbox.temporaryFiles.isEmpty, "killed at \(point): left in tmp: \(sandbox.temporaryFiles)")
+            let partial = try FileManager.default.contentsOfDirectory(atPath: sandbox.farm.workingDirectory.path).filter { $0.hasSuffix(".part") }
+            #expect(partial.isEmpty, "killed at \(point): partial files beside the output: \(partial)")
             try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
             try await StoreCheck.expectIntact(home: sandbox.farm.home)
         }
-        print("reliability: crash suite: \(points.count) kill points over the \(events) events of a \(length) render, \(killedMidway) killed midway (\(resumedByID) resumed by run id), 0 duplicate predictions")
+        print("reliability: crash suite: \(points.count) kill points (\(drawn.count) over the \(events) events of a \(length) render, 2 at the video stage), \(killedMidway) killed midway (\(resumedByID) resumed by run id), 0 duplicate predictions")
         #expect(killedMidway >= 12, "most kill points must fall inside the render")
         try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
     }
@@ -137,11 +148,14 @@ import Testing
         #expect(ledger.predictions(of: "zsxkib/sonic").count == 2)
         #expect(ledger.predictions(of: "farm-test/alice-flux").count == 1)
         #expect(ledger.predictions(of: "zsxkib/realistic-voice-cloning").count == 2)
+        let outputs = [killed.standardOutput, killed.standardError, resumed.standardOutput, resumed.standardError]
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: outputs)
     }
 
     /// A fifth of every class of request fails (rate limits, server errors, dropped connections,
     /// lost create responses, slow and truncated downloads) and a fifth of predictions fail: every
     /// render ends, at worst after a few re-runs, and never with a second paid prediction for a stage.
+    /// Prints how often each kind of fault fired (which requests the draws hit depends on timing).
     @Test func renderUnderInjectedFaultsFinishesWithoutDuplicatePredictions() async throws {
         let vivid = try await VividSandbox.start { $0.latencyScale = 0.02 }
         defer { Task { await vivid.stop() } }
@@ -161,9 +175,10 @@ import Testing
             let rules = faults.map { rule in
                 FakeReplicate.FaultRule(rule.0, rule.1, probability: 0.2 / Double(faults.filter { $0.0 == rule.0 }.count))
             }
-            vivid.server.inject(FakeReplicate.Faults(rules: rules, failures: [.init(probability: 0.2)], seed: seed))
             let sandbox = try await vivid.freshSandbox()
             defer { sandbox.remove() }
+            // After the sandbox is made: its requests (adding alice) are the test's, not farm's.
+            vivid.server.inject(FakeReplicate.Faults(rules: rules, failures: [.init(probability: 0.2)], seed: seed))
             try FileManager.default.copyItem(at: song, to: sandbox.file("song.wav"))
             let before = vivid.server.ledger().predictions
             renders += 1
@@ -190,9 +205,13 @@ import Testing
             #expect(made.filter { $0.status == "succeeded" }.count == Self.predictionsPerRender.values.reduce(0, +))
             try SecretScan.expectAbsent(VividSandbox.token, under: sandbox.root.url, outputs: outputs)
         }
-        let fired = vivid.server.ledger().faults.count
-        print("reliability: fault suite: \(renders) renders, \(attempts) attempts (\(failedAttempts) failed by an injected prediction failure or exhausted retries), \(fired) faults injected, 0 duplicate paid predictions")
-        #expect(fired >= 10, "too few faults fired to mean anything: \(fired)")
+        let ledger = vivid.server.ledger()
+        let kinds = faults.map { rule in
+            (name: "\(rule.0.rawValue) \(rule.1.name)", fired: ledger.faults.filter { $0.requestClass == rule.0 && $0.fault == rule.1 }.count)
+        }
+        let failedPredictions = ledger.predictions.filter { $0.status == "failed" }.count
+        print("reliability: fault suite: \(renders) renders, \(attempts) attempts (\(failedAttempts) failed by an injected prediction failure or exhausted retries), \(ledger.faults.count) faults injected (\(kinds.map { "\($0.name) \($0.fired)" }.joined(separator: ", ")); \(failedPredictions) predictions failed), 0 duplicate paid predictions")
+        #expect(ledger.faults.count >= 10, "too few faults fired to mean anything: \(ledger.faults.count)")
     }
 
     /// Two renders of the same song on one FARM_HOME at once: each stage runs once, both succeed.
@@ -216,6 +235,8 @@ import Testing
         let runs = try await farm.run(["runs", "list", "--json"])
         #expect(try runs.jsonLines().map { $0["status"] } == ["succeeded", "succeeded"])
         try await StoreCheck.expectIntact(home: farm.home)
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url,
+                                    outputs: [a.standardOutput, a.standardError, b.standardOutput, b.standardError])
     }
 
     /// A full disk under FARM_HOME or under the output folder: a clear error, exit 1, the store
@@ -249,6 +270,77 @@ import Testing
         let again = try await sandbox.farm.run(["render", "--profile", "offline", "--song", song.path, "--out", "v.mp4", "--json"])
         #expect(again.status == 0, "stderr: \(again.standardError)")
         #expect(try again.stageStatuses().values.allSatisfy { $0 == "cached" })
+    }
+}
+
+extension ReliabilityTests {
+    /// A vivid render whose FARM_HOME fills up while Sonic's output downloads, then while the
+    /// `video` mux writes: that stage fails with a clear error and a hint about free space (not
+    /// ffmpeg's output), the store stays consistent, and with room again the same command finishes
+    /// from the cache. A 60 s song, so each of those files is far larger than the room left.
+    @Test(.enabled(if: SmallDisk.canMount, "needs root and tmpfs to make a small disk"))
+    func aDiskThatFillsDuringADownloadOrTheMuxFailsThatStageClearly() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 60, to: vivid.sandbox.file("song.wav"))
+        let roomy = try await vivid.freshSandbox()
+        defer { roomy.remove() }
+        let disk = try await SmallDisk(at: roomy.root.file("disk"), bytes: 160 << 20)
+        defer { disk.unmount() }
+        for name in try FileManager.default.contentsOfDirectory(atPath: roomy.farm.home.path) {  // alice, already added
+            try FileManager.default.copyItem(at: roomy.farm.home.appendingPathComponent(name), to: disk.url.appendingPathComponent(name))
+        }
+        let farm = FarmCLI(home: disk.url, workingDirectory: roomy.farm.workingDirectory,
+                           environment: roomy.farm.environment.filter { $0.key.hasPrefix("REPLICATE_") })
+        let render = ["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--out", "v.mp4",
+                      "--set", "performance.chunk_seconds=120"]
+        let first = try await farm.run(render)
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        let room: Int64 = 400 << 10
+        var outputs = [first.standardOutput, first.standardError]
+        // A new Sonic seed re-makes the performance (a download); a new bitrate re-makes the mux.
+        for (stage, change) in [("performance", "performance.seed=43"), ("video", "video.audio_bitrate=128k")] {
+            let filler = disk.url.appendingPathComponent("filler")
+            var space = statvfs()
+            #expect(statvfs(disk.url.path, &space) == 0)
+            try Data(count: Int(Int64(space.f_bavail) * Int64(space.f_frsize) - room)).write(to: filler)
+            let full = try await farm.run(render + ["--set", change])
+            outputs += [full.standardOutput, full.standardError]
+            #expect(full.status == 1, "\(stage): stderr: \(full.standardError)")
+            let said = full.standardError
+            #expect(said.contains("error: stage \(stage) failed: "), "\(stage): \(said)")
+            #expect(said.contains("No space left on device"), "\(stage): \(said)")
+            #expect(said.contains("hint: ") && said.contains("free"), "\(stage): no hint about free space: \(said)")
+            for raw in ["ffmpeg version", "Stream mapping", "Fatal error", "failed with exit status"] {
+                #expect(!said.contains(raw), "\(stage): raw output (\(raw)): \(said)")
+            }
+            let listed = try await farm.run(["runs", "list", "--json"])
+            #expect(try listed.jsonLines().first?["status"] == "failed")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: disk.url.appendingPathComponent("tmp").path)) ?? []).isEmpty)
+            try await StoreCheck.expectIntact(home: disk.url)
+
+            try FileManager.default.removeItem(at: filler)
+            let again = try await farm.run(render + ["--set", change, "--json"])
+            outputs += [again.standardOutput, again.standardError]
+            #expect(again.status == 0, "\(stage): stderr: \(again.standardError)")
+            let statuses = try again.stageStatuses()
+            // The video is cached when the new performance came out the same (the fake ignores the seed).
+            #expect(statuses[stage] == "succeeded" && statuses.allSatisfy { $0.key == stage || $0.key == "video" || $0.value == "cached" },
+                    "\(stage): \(statuses)")
+        }
+        try SecretScan.expectAbsent(VividSandbox.token, under: roomy.root.url, outputs: outputs)
+        print("reliability: full disk: filled while the performance downloaded and while the video muxed, each that stage failed with a clear error; store intact; then finished from the cache")
+    }
+}
+
+/// When the crash suite kills a render: `kills(line, n)` for its n-th event line.
+struct KillPoint: Sendable, CustomStringConvertible {
+    let description: String
+    let kills: @Sendable (_ line: String, _ count: Int) -> Bool
+
+    init(_ description: String, kills: @escaping @Sendable (_ line: String, _ count: Int) -> Bool) {
+        self.description = description
+        self.kills = kills
     }
 }
 

@@ -234,6 +234,48 @@ struct VividSandbox {
         #expect(!bad.standardOutput.contains("r8_wrong"))
     }
 
+    /// Without REPLICATE_API_TOKEN the token comes from `$XDG_CONFIG_HOME/farm/replicate-token`,
+    /// but only while no one else may read that file: otherwise render and doctor say so, and how
+    /// to fix it, and nothing is created.
+    @Test func theTokenFileIsReadOnlyWhileOthersCannotReadIt() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        // Outside the sandbox, so the scan of everything farm wrote does not find the token file.
+        let config = try TemporaryDirectory("farm-config")
+        defer { config.remove() }
+        let file = config.file("farm/replicate-token")
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data("\(VividSandbox.token)\n".utf8).write(to: file)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: file.path)
+        var farm = vivid.sandbox.farm
+        farm.environment["REPLICATE_API_TOKEN"] = nil
+        farm.environment["XDG_CONFIG_HOME"] = config.url.path
+
+        let rendered = try await farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--json"])
+        #expect(rendered.status == 0, "stderr: \(rendered.standardError)")
+        let doctor = try await farm.run(["doctor"])
+        #expect(doctor.standardOutput.contains("ok    token       accepted"), "\(doctor.standardOutput)")
+
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: file.path)
+        let before = vivid.server.ledger().predictions.count
+        // Another seed, so the portrait is not cached and needs the token.
+        let refused = try await farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path, "--set", "portrait.seed=9"])
+        #expect(refused.status == 2, "stderr: \(refused.standardError)")
+        #expect(refused.standardError.contains("error: refusing to read \(file.path): other users can read it (mode 640)"), "\(refused.standardError)")
+        #expect(refused.standardError.contains("hint: chmod 600 \(file.path)"), "\(refused.standardError)")
+        #expect(vivid.server.ledger().predictions.count == before)
+        let unhappy = try await farm.run(["doctor"])
+        #expect(unhappy.status == 1)
+        #expect(unhappy.standardOutput.contains("FAIL  token       refusing to read \(file.path): other users can read it (mode 640) (chmod 600 \(file.path))"),
+                "\(unhappy.standardOutput)")
+        #expect(!unhappy.standardOutput.contains("is not set"))
+        try SecretScan.expectAbsent(VividSandbox.token, under: vivid.sandbox.root.url, outputs: [
+            rendered.standardOutput, rendered.standardError, doctor.standardOutput, doctor.standardError,
+            refused.standardOutput, refused.standardError, unhappy.standardOutput, unhappy.standardError,
+        ])
+    }
+
     @Test func aFailedPredictionNamesTheModelItsErrorLogsAndPage() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }

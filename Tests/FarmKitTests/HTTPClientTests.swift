@@ -132,6 +132,38 @@ import Testing
         #expect(ftp?.isSurelyNotSent == true)
     }
 
+    @Test func redirectsBetweenThisMachineAndOthersAreRefused() async throws {
+        // 192.0.2.1 (TEST-NET-1) is never reached: its address is refused before connecting.
+        var away = HTTPRequest(url: server.url("/redirect-to?url=http%3A%2F%2F192.0.2.1%2Fx%3Ftoken%3Ds3cret"))
+        away.maxRedirects = 3
+        away.connectTimeout = .seconds(1)
+        let started = ContinuousClock.now
+        let error = await HTTPTesting.expectHTTPError { _ = try await client.send(away) }
+        guard case .redirectRefused(_, let target, let toLoopback) = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(target == "http://192.0.2.1/x?token=REDACTED")
+        #expect(!toLoopback)
+        #expect(error?.message.contains("to http://192.0.2.1/x?token=REDACTED: it leads from this machine (a loopback address) to another one") == true)
+        #expect(error?.hint?.contains("no redirect between this machine and others") == true)
+        #expect(ContinuousClock.now - started < .seconds(1), "a connection to the outside address was tried")
+
+        var download = away
+        download.url = server.url("/redirect-to?url=http%3A%2F%2F192.0.2.1%2Fy")
+        let folder = try TemporaryDirectory("farm-redirect")
+        defer { folder.remove() }
+        let file = await HTTPTesting.expectHTTPError { _ = try await client.download(download, to: folder.file("y"), maxBytes: nil) }
+        guard case .redirectRefused = file else { Issue.record("got \(String(describing: file))"); return }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.url.path).isEmpty)
+
+        // By name or by another loopback address, a redirect stays on this machine and is followed.
+        let local = "http://localhost:\(server.url("/").port!)/echo".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+        var byName = HTTPRequest(url: server.url("/redirect-to?url=\(local)"))
+        byName.maxRedirects = 1
+        #expect(try await client.send(byName).json()["path"] == "/echo")
+        #expect(CurlTransfer.isLoopback("127.0.0.1") && CurlTransfer.isLoopback("127.8.9.10") && CurlTransfer.isLoopback("::1")
+            && CurlTransfer.isLoopback("::FFFF:127.0.0.1"))
+        #expect(!CurlTransfer.isLoopback("192.0.2.1") && !CurlTransfer.isLoopback("::2") && !CurlTransfer.isLoopback("10.127.0.1"))
+    }
+
     @Test func post307RedirectKeepsMethodAndBody() async throws {
         var request = HTTPRequest(method: "POST", url: server.url("/redirect/1?code=307"), body: .json(["a": 1]))
         request.maxRedirects = 1

@@ -225,12 +225,14 @@ public struct ChunkedStage: RenderStage {
             let lines = failures.sorted { $0.index < $1.index }.map { failure in
                 let span = plan.chunks[failure.index].frames
                 return String(format: "chunk %d/%d (%.2f–%.2f s): ", failure.index + 1, count, Double(span.lowerBound) / fps,
-                              Double(span.upperBound) / fps) + "\((failure.error as? any FarmError)?.message ?? "\(failure.error)")"
+                              Double(span.upperBound) / fps) + "\((failure.error as? any FarmError)?.message ?? PublishError.reason(failure.error))"
             }
             let badInput = failures.allSatisfy { ($0.error as? any FarmError)?.exitCode == ExitStatus.badInput }
+            let diskFull = failures.contains { PublishError.reason($0.error) == String(cString: strerror(ENOSPC)) }
             throw StageFailure("\(failures.count) of \(count) chunks failed:\n" + lines.joined(separator: "\n"),
                                hint: badInput ? (failures[0].error as? any FarmError)?.hint
-                                   : "run the same command again: the \(count - failures.count) chunks that succeeded are cached, only the failed ones run again",
+                                   : (diskFull ? "free some space on that disk (df -h shows how full it is), then " : "")
+                                   + "run the same command again: the \(count - failures.count) chunks that succeeded are cached, only the failed ones run again",
                                isBadInput: badInput)
         }
         return results.map { $0! }

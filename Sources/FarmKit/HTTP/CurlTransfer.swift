@@ -16,6 +16,7 @@ final class CurlTransfer {
         case errorStatus
         case writeFailed(Int32)
         case readFailed(Int32)
+        case redirectRefused(target: String, toLoopback: Bool)
     }
 
     let handle: TransferHandle
@@ -38,6 +39,8 @@ final class CurlTransfer {
     private var keepsErrorBody = false
     private var stop: Stop?
     private var lastProgress: ContinuousClock.Instant?
+    /// Whether the server that gave the first answer is on this machine (a loopback address).
+    private var originIsLoopback: Bool?
 
     private static let errorSnippetBytes = 1024
 
@@ -83,6 +86,11 @@ final class CurlTransfer {
             let transfer = Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue()
             transfer.receiveHeader(UnsafeRawBufferPointer(start: data, count: size * count))
             return size * count
+        })
+        try check(ccurl_setopt_pointer(easy, CURLOPT_OPENSOCKETDATA, context))
+        try check(ccurl_setopt_opensocket_callback(easy) { context, _, address in
+            guard let context, let address else { return ccurl_socket_bad() }
+            return Unmanaged<CurlTransfer>.fromOpaque(context).takeUnretainedValue().openSocket(address)
         })
         try check(ccurl_setopt_pointer(easy, CURLOPT_WRITEDATA, context))
         try check(ccurl_setopt_callback(easy, CURLOPT_WRITEFUNCTION) { data, size, count, context in
@@ -235,9 +243,45 @@ final class CurlTransfer {
 
     // MARK: Callbacks (curl thread)
 
+    /// Opens the socket curl asks for, unless it is for a redirect that crosses between this
+    /// machine and others: from a loopback server to an outside address, or the other way. That
+    /// is refused before connecting, so a hostile or compromised server cannot send farm (with
+    /// what it sends along) to a third machine, or to local services.
+    private func openSocket(_ address: UnsafeMutablePointer<curl_sockaddr>) -> curl_socket_t {
+        let sockaddr = UnsafeRawPointer(address) + MemoryLayout<curl_sockaddr>.offset(of: \.addr)!
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        switch address.pointee.family {
+        case AF_INET: inet_ntop(AF_INET, sockaddr + MemoryLayout<sockaddr_in>.offset(of: \.sin_addr)!, &text, socklen_t(text.count))
+        case AF_INET6: inet_ntop(AF_INET6, sockaddr + MemoryLayout<sockaddr_in6>.offset(of: \.sin6_addr)!, &text, socklen_t(text.count))
+        default: return ccurl_socket_bad()
+        }
+        let shown = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        if let originIsLoopback, originIsLoopback != Self.isLoopback(shown) {
+            var url: UnsafeMutablePointer<CChar>?
+            ccurl_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &url)
+            let target = url.map { URLRedaction.redact(String(cString: $0)) } ?? shown
+            stop = .redirectRefused(target: target.contains(shown) ? target : "\(target) (\(shown))", toLoopback: !originIsLoopback)
+            return ccurl_socket_bad()
+        }
+        let fd = socket(address.pointee.family, address.pointee.socktype, address.pointee.protocol)
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return fd
+    }
+
+    /// Whether a numeric address is on this machine: 127.0.0.0/8, ::1 or ::ffff:127.x.x.x.
+    static func isLoopback(_ address: String) -> Bool {
+        let lowered = address.lowercased()
+        return lowered == "::1" || lowered.hasPrefix("127.") || lowered.hasPrefix("::ffff:127.")
+    }
+
     private func receiveHeader(_ bytes: UnsafeRawBufferPointer) {
         let line = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         if line.hasPrefix("HTTP/") {
+            if originIsLoopback == nil {
+                var address: UnsafeMutablePointer<CChar>?
+                ccurl_getinfo_string(easy, CURLINFO_PRIMARY_IP, &address)
+                originIsLoopback = address.map { Self.isLoopback(String(cString: $0)) }
+            }
             responseHeaders = [:]  // a new response (after a redirect or a 1xx)
         } else if let colon = line.firstIndex(of: ":") {
             let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
@@ -354,6 +398,8 @@ final class CurlTransfer {
                 return .failure(HTTPError.file(path: job.sink.destinationPath ?? "", detail: "cannot write: \(Self.describe(error))"))
             case .readFailed(let error):
                 return .failure(HTTPError.file(path: upload?.path ?? "", detail: "cannot read: \(Self.describe(error))"))
+            case .redirectRefused(let target, let toLoopback):
+                return .failure(HTTPError.redirectRefused(url: shownURL, target: target, toLoopback: toLoopback))
             }
         }
         guard code == CURLE_OK else { return .failure(error(for: code)) }

@@ -19,6 +19,9 @@ public enum HTTPError: FarmError, Sendable {
     /// A local file (upload source or download destination) could not be used, before or during
     /// the transfer.
     case file(path: String, detail: String)
+    /// A redirect that would cross between this machine (loopback) and others, refused before
+    /// connecting to `target`.
+    case redirectRefused(url: String, target: String, toLoopback: Bool)
     /// A retrying `send` gave up; `last` is the final attempt's error.
     indirect case retriesExhausted(method: String, url: String, attempts: Int, seconds: Double, last: HTTPError)
 
@@ -27,7 +30,7 @@ public enum HTTPError: FarmError, Sendable {
         switch self {
         case .connectFailed, .tls, .invalidRequest: true
         case .retriesExhausted(_, _, _, _, let last): last.isSurelyNotSent
-        case .sendFailed, .timedOut, .tooLarge, .status, .invalidResponse, .file: false
+        case .sendFailed, .timedOut, .tooLarge, .status, .invalidResponse, .redirectRefused, .file: false
         }
     }
 
@@ -51,6 +54,9 @@ public enum HTTPError: FarmError, Sendable {
         case .invalidResponse(let url, let detail): "invalid response from \(url): \(detail)"
         case .invalidRequest(let url, let detail): "invalid request for \(url): \(detail)"
         case .file(let path, let detail): "\(path): \(detail)"
+        case .redirectRefused(let url, let target, let toLoopback):
+            "refused a redirect from \(url) to \(target): it leads from "
+                + (toLoopback ? "another machine to this one (a loopback address)" : "this machine (a loopback address) to another one")
         case .retriesExhausted(let method, let url, let attempts, let seconds, let last):
             "\(method) \(url) failed after \(attempts) attempt\(attempts == 1 ? "" : "s") over \(Self.format(seconds)) s: "
                 + Self.summary(of: last)
@@ -70,6 +76,7 @@ public enum HTTPError: FarmError, Sendable {
         case .invalidResponse: "the server did not answer in HTTP; check the URL (or REPLICATE_BASE_URL)"
         case .invalidRequest: "check the URL"
         case .file: "check the folder's free space and permissions"
+        case .redirectRefused: "farm follows no redirect between this machine and others; check the URL (or REPLICATE_BASE_URL)"
         case .retriesExhausted(_, _, _, _, let last): last.hint
         }
     }

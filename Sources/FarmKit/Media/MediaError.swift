@@ -1,3 +1,5 @@
+import Foundation
+
 /// A failure of an external media tool (ffmpeg, ffprobe, yt-dlp, …).
 public enum MediaError: Error, Sendable, CustomStringConvertible {
     /// The program is not on `PATH` (or not at the configured path).
@@ -15,6 +17,8 @@ public enum MediaError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .notInstalled(let tool):
             return "\(tool) is not installed"
+        case .failed(let tool, _, let stderrTail) where Self.diskFull(stderrTail) != nil:
+            return "\(tool) ran out of disk space: \(Self.diskFull(stderrTail)!)"
         case .failed(let tool, let status, let stderrTail):
             let tail = stderrTail.isEmpty ? "" : ":\n" + stderrTail.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
             return "\(tool) failed with exit status \(status)\(tail)"
@@ -34,6 +38,8 @@ public enum MediaError: Error, Sendable, CustomStringConvertible {
             return ["ffmpeg", "ffprobe"].contains(tool)
                 ? "install it: sudo apt-get install ffmpeg"
                 : "install \(tool) and make sure it is on PATH"
+        case .failed(_, _, let stderrTail) where Self.diskFull(stderrTail) != nil:
+            return "free some space on that disk (df -h shows how full it is), then run the same command again: finished stages are kept"
         case .failed:
             return nil
         case .timedOut:
@@ -43,6 +49,12 @@ public enum MediaError: Error, Sendable, CustomStringConvertible {
         case .unusableInput:
             return "check the stage that made this file"
         }
+    }
+
+    /// The line of a tool's error output that says the disk is full (ENOSPC), if one does.
+    static func diskFull(_ stderr: String) -> String? {
+        stderr.split(whereSeparator: \.isNewline).last { $0.localizedCaseInsensitiveContains("No space left on device") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }
     }
 
     /// The last `lineCount` non-empty lines of `text`.

@@ -300,17 +300,61 @@ public struct RenderService: Sendable {
     }
 
     /// Copies the result out of the store: temp file in the destination folder, then rename, so
-    /// the destination never holds a partial video.
+    /// the destination never holds a partial video. The temp file is flocked while it is written;
+    /// one a killed process left (no longer locked) is removed by the next publish to that path.
     static func publish(_ artifact: Artifact, to destination: URL) async throws {
         try await BlockingIO.run {
-            let temp = destination.deletingLastPathComponent().appendingPathComponent(".\(destination.lastPathComponent).\(UUID().uuidString.prefix(8)).part")
+            let prefix = ".\(destination.lastPathComponent)."
+            removeAbandonedParts(in: destination.deletingLastPathComponent(), prefix: prefix)
+            let temp = destination.deletingLastPathComponent().appendingPathComponent("\(prefix)\(UUID().uuidString.prefix(8)).part")
+            let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            defer { close(fd) }
             do {
-                try FileManager.default.copyItem(at: artifact.path, to: temp)
-                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: temp.path)
-                guard rename(temp.path, destination.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                guard flock(fd, LOCK_EX) == 0, fchmod(fd, 0o644) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                try copy(artifact.path, to: fd)
+                guard fsync(fd) == 0, rename(temp.path, destination.path) == 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
             } catch {
-                try? FileManager.default.removeItem(at: temp)
+                unlink(temp.path)
                 throw error
+            }
+        }
+    }
+
+    /// Removes the temp files named `prefix…part` in `folder` that no process holds a lock on.
+    private static func removeAbandonedParts(in folder: URL, prefix: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".part") {
+            let path = folder.appendingPathComponent(name).path
+            let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { unlink(path) }
+            close(fd)
+        }
+    }
+
+    /// Writes the bytes of `source` to `fd`; errors carry the operating system's reason.
+    private static func copy(_ source: URL, to fd: Int32) throws {
+        let input = open(source.path, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(input) }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 16)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(input, buffer.baseAddress, buffer.count)
+            if count == 0 { return }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+            }
+            var offset = 0
+            while offset < count {
+                let written = write(fd, buffer.baseAddress! + offset, count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO)
+                }
+                offset += written
             }
         }
     }

@@ -55,14 +55,14 @@ struct DoctorCommand: AsyncParsableCommand {
 
         let replicate = ReplicateProvider()
         let configuration = replicate.client.configuration
-        if (try? configuration.token()) == nil {
+        if !configuration.hasToken {
             report(nil, "token", "REPLICATE_API_TOKEN is not set: only offline profiles can render")
         } else {
             do {
                 let account = try await replicate.client.account()
                 report(true, "token", "accepted by \(configuration.baseURL.absoluteString) (account \(account["username"]?.stringValue ?? "?"))")
             } catch let error as any FarmError {
-                report(false, "token", error.message)
+                report(false, "token", error.message + (error.hint.map { " (\($0))" } ?? ""))
             }
         }
 
