@@ -140,3 +140,89 @@ extension Sandbox {
         #expect(sandbox.homeFiles.isEmpty)
     }
 }
+
+/// FARM_HOME or the output folder where nothing may be written: a read-only mount as root (whom
+/// permission bits do not stop), mode 0555 otherwise. Refused up front, by a render and a dry run
+/// alike: exit 2, `error:` naming the path, a `hint:`, no output file, the store untouched.
+@Suite(.enabled(if: ReadOnlyFolder.isAvailable, "running as root without permission to mount a tmpfs: root writes through mode 0555"))
+struct UnwritablePlaceTests {
+    private func expectRefused(
+        _ result: FarmCLI.Result, saying message: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        let lines = result.standardError.split(separator: "\n").map(String.init)
+        #expect(result.status == 2, "exit \(result.status), stderr: \(result.standardError)", sourceLocation: sourceLocation)
+        #expect(lines.first == "error: \(message)", "stderr: \(result.standardError)", sourceLocation: sourceLocation)
+        #expect(lines.contains { $0.hasPrefix("hint: ") }, "no hint in: \(result.standardError)", sourceLocation: sourceLocation)
+    }
+
+    /// Every file under `folder` with its size and modification time.
+    private func snapshot(_ folder: URL) throws -> [String: String] {
+        var files: [String: String] = [:]
+        for case let path as String in FileManager.default.enumerator(atPath: folder.path)?.allObjects ?? [] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(path).path)
+            files[path] = "\(attributes[.size] ?? 0) \((attributes[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0)"
+        }
+        return files
+    }
+
+    @Test func farmHomeHoldingAStoreMadeReadOnly() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let home = try ReadOnlyFolder(at: sandbox.root.file("locked-home"))
+        defer { home.release() }
+        var farm = sandbox.farm
+        farm.environment["FARM_HOME"] = home.url.path
+        let first = try await farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", "first.mp4"])
+        #expect(first.status == 0, "stderr: \(first.standardError)")
+        try home.lock()
+        let before = try snapshot(home.url)
+        #expect(before["farm.sqlite"] != nil)
+
+        for dryRun in [[], ["--dry-run"]] {
+            let result = try await farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", "out.mp4"] + dryRun)
+            expectRefused(result, saying: "FARM_HOME \(home.url.path) is not writable")
+            #expect(!FileManager.default.fileExists(atPath: sandbox.file("out.mp4").path))
+        }
+        #expect(try snapshot(home.url) == before, "the store changed")
+    }
+
+    @Test func emptyFarmHomeOrOneToMakeInAReadOnlyFolder() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let locked = try ReadOnlyFolder(at: sandbox.root.file("locked"))
+        defer { locked.release() }
+        try locked.lock()
+        let below = locked.url.appendingPathComponent("farm")
+        for (home, message) in [(locked.url, "FARM_HOME \(locked.url.path) is not writable"),
+                                (below, "cannot create FARM_HOME \(below.path): \(locked.url.path): Read-only file system")] {
+            var farm = sandbox.farm
+            farm.environment["FARM_HOME"] = home.path
+            for dryRun in [[], ["--dry-run"]] {
+                let result = try await farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", "out.mp4"] + dryRun)
+                expectRefused(result, saying: geteuid() == 0 ? message : message.replacingOccurrences(of: "Read-only file system", with: "Permission denied"))
+                #expect(!FileManager.default.fileExists(atPath: sandbox.file("out.mp4").path))
+            }
+        }
+        #expect(try snapshot(locked.url).isEmpty)
+    }
+
+    @Test func existingOutputFolderMadeReadOnly() async throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        try await TestMedia.sineWAV(seconds: 1, to: sandbox.file("song.wav"))
+        let folder = try ReadOnlyFolder(at: sandbox.file("videos"))
+        defer { folder.release() }
+        try folder.lock()
+        // A file path in the folder, and the folder itself (the video gets its default name there).
+        for out in ["videos/out.mp4", "videos"] {
+            for dryRun in [[], ["--dry-run"]] {
+                let result = try await sandbox.farm.run(["render", "--profile", "offline", "--song", "song.wav", "--out", out] + dryRun)
+                expectRefused(result, saying: "output folder is not writable: \(folder.url.path)")
+                #expect(sandbox.homeFiles.isEmpty, "FARM_HOME was written: \(sandbox.homeFiles)")
+            }
+        }
+        #expect(try snapshot(folder.url).isEmpty)
+    }
+}

@@ -73,6 +73,31 @@ struct FetchLinkTests {
         #expect(try await harness.failure(expired).message.hasPrefix("song link answered HTTP 404"))
     }
 
+    @Test func aLinkFetchedWithinTheFreshnessWindowIsNotFetchedAgainUntilItEnds() async throws {
+        let songs = try await SongServer.start()
+        defer { songs.stop() }
+        let harness = try PreflightHarness()
+        defer { harness.remove() }
+        let window = 6.0
+        let parameters: [String: JSON] = ["source": .string(songs.link("tone.wav")), "fresh_hours": .double(window / 3600)]
+        let fetching = ContinuousClock.now
+        let prepared = try await harness.preflight(parameters)
+        let fetched = ContinuousClock.now
+        #expect(harness.reports.downloads > 0)
+
+        harness.reports.clear()
+        #expect(try await harness.preflight(parameters) == prepared)
+        try #require(ContinuousClock.now - fetching < .seconds(window), "too slow to check within the window")
+        #expect(harness.reports.downloads == 0, "fetched again within the window")
+        #expect(harness.reports.notes.first?.hasPrefix("using the copy of \(songs.link("tone.wav")) fetched ") == true)
+
+        try await Task.sleep(until: fetched + .seconds(window + 0.5))
+        harness.reports.clear()
+        #expect(try await harness.preflight(parameters) == prepared, "the same bytes again")
+        #expect(harness.reports.downloads > 0, "not fetched again once the window ended")
+        #expect(harness.reports.notes.isEmpty)
+    }
+
     private func refreshFailure(_ harness: PreflightHarness, _ parameters: [String: JSON]) async throws -> StageFailure {
         do {
             _ = try await harness.preflight(parameters, refresh: true)

@@ -35,11 +35,12 @@ public struct RenderService: Sendable {
         return try ProfileResolver(registry: registry).resolve(profile, subject: subject, overrides: overrides)
     }
 
-    /// What `farm render --dry-run` checks, running and writing nothing: the plan, the output
-    /// folder, and the song as a render's preflight checks it (a local file must exist and hold
+    /// What `farm render --dry-run` checks, running and writing nothing: the plan, FARM_HOME, the
+    /// output folder, and the song as a render's preflight checks it (a local file must exist and hold
     /// audio; a link is checked for its form but not fetched). Throws the error the render would give.
     public func check(_ request: RenderRequest) async throws -> RenderPlan {
         let plan = try plan(request)
+        try Store.checkHome(home)
         _ = try outputPath(for: request, plan: plan, songTitle: nil)
         if let stage = plan.profile.inputs["song"]?.split(separator: ".").first,
            let node = plan.nodes.first(where: { $0.name == stage && $0.canPreflight })
@@ -53,7 +54,7 @@ public struct RenderService: Sendable {
     }
 
     /// Runs a render to the end (or to Ctrl-C: cancel the calling task). Problems found before any
-    /// work starts (profile, subject, output folder, song) are thrown before anything is written;
+    /// work starts (profile, subject, FARM_HOME, output folder, song) are thrown before anything is written;
     /// what happens after is in the summary.
     /// `resuming` names the earlier run this one continues (`farm runs resume`): finished stages
     /// come from the cache and journalled predictions are re-attached, as for any repeated render.
@@ -64,7 +65,8 @@ public struct RenderService: Sendable {
     ) async throws -> RenderSummary {
         let start = ContinuousClock.now
         let plan = try plan(request)
-        // The output folder is checked before anything is fetched; the name needs the song's title.
+        // FARM_HOME and the output folder are checked before anything is fetched; the name needs the song's title.
+        try Store.checkHome(home)
         _ = try outputPath(for: request, plan: plan, songTitle: nil)
         let stores = StoreOpener(home: home)
         let storeExisted = (try? stores.existing()) != nil

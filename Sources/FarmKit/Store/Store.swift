@@ -48,24 +48,37 @@ public final class Store: Sendable {
         database = try Store.openDatabase(at: databaseFile)
     }
 
-    private static func prepareHome(_ home: URL) throws {
+    /// Checks, creating nothing, that `home` is a folder farm may write or a path where it may make
+    /// one (a render's and `--dry-run`'s first check). Throws a `StoreError` naming the path.
+    /// `access` asks the kernel, so a read-only mount is refused even for root.
+    public static func checkHome(_ home: URL) throws {
+        let home = home.standardizedFileURL
         if let status = FileStatus(home) {
             guard status.isDirectory else { throw StoreError.notAFolder(home) }
-        } else {
-            var missing: [URL] = []
-            var folder = home
-            while FileStatus(folder) == nil, folder.path != "/" {
-                missing.append(folder)
-                folder = folder.deletingLastPathComponent()
-            }
-            guard FileStatus(folder)?.isDirectory == true else {
-                throw StoreError.cannotCreate(home, reason: "\(folder.path) is not a folder")
-            }
-            for folder in missing.reversed() where mkdir(folder.path, 0o755) != 0 && errno != EEXIST {
-                throw StoreError.cannotCreate(home, reason: "\(folder.path): \(StoreFiles.reason())")
-            }
+            guard access(home.path, W_OK | X_OK) == 0 else { throw StoreError.notWritable(home) }
+            return
         }
-        guard access(home.path, W_OK | X_OK) == 0 else { throw StoreError.notWritable(home) }
+        var folder = home.deletingLastPathComponent()
+        while FileStatus(folder) == nil, folder.path != "/" { folder = folder.deletingLastPathComponent() }
+        guard FileStatus(folder)?.isDirectory == true else {
+            throw StoreError.cannotCreate(home, reason: "\(folder.path) is not a folder")
+        }
+        guard access(folder.path, W_OK | X_OK) == 0 else {
+            throw StoreError.cannotCreate(home, reason: "\(folder.path): \(StoreFiles.reason())")
+        }
+    }
+
+    private static func prepareHome(_ home: URL) throws {
+        try checkHome(home)
+        var missing: [URL] = []
+        var folder = home
+        while FileStatus(folder) == nil, folder.path != "/" {
+            missing.append(folder)
+            folder = folder.deletingLastPathComponent()
+        }
+        for folder in missing.reversed() where mkdir(folder.path, 0o755) != 0 && errno != EEXIST {
+            throw StoreError.cannotCreate(home, reason: "\(folder.path): \(StoreFiles.reason())")
+        }
     }
 
     private static func openDatabase(at file: URL) throws -> DatabasePool {

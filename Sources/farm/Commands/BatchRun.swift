@@ -11,13 +11,15 @@ struct BatchRun {
 
     func run(dryRun: Bool) async throws {
         if dryRun {
+            // Each job is checked as a single dry run checks it (its song too); every problem is shown.
             var failed = false
             for (index, job) in jobs.enumerated() {
                 do {
+                    let plan = try await service.check(job)
                     print("job \(index + 1):")
-                    print(PlanDescription.text(try service.plan(job)))
+                    print(PlanDescription.text(plan))
                 } catch let error as any FarmError {
-                    Console.printError("job \(index + 1): \(error.message)", hint: error.hint)
+                    Console.printError("job \(index + 1) (\(job.song ?? "no song")): \(error.message)", hint: error.hint)
                     failed = true
                 }
             }
