@@ -264,7 +264,8 @@ struct VividSandbox {
         let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
         var farm = vivid.sandbox.farm
 
-        func expect(_ arguments: [String], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        @discardableResult
+        func expect(_ arguments: [String], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
             let result = try await farm.run(["render", "--profile", "vivid", "--song", song.path] + arguments)
             #expect(result.status == 2, "\(arguments): \(result.standardError)", sourceLocation: sourceLocation)
             #expect(result.standardError.contains(words), "\(result.standardError)", sourceLocation: sourceLocation)
@@ -272,11 +273,21 @@ struct VividSandbox {
             for token in [VividSandbox.token, "r8_wrong", "r8_broke"] {
                 #expect(!result.standardError.contains(token), sourceLocation: sourceLocation)
             }
+            return result.standardError
         }
 
         try await expect(["--subject", "alice", "--set", "portrait.lora_weights=x/y"], "would refuse this input: unknown input \"lora_weights\"")
         _ = try await farm.run(["subjects", "add", "novoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux"])
         try await expect(["--subject", "novoice"], "{{subject.voice_model}} has no value for subject \"novoice\"")
+        _ = try await farm.run(["subjects", "add", "noimage", "--trigger", "TOK", "--voice", vivid.voiceURL.absoluteString])
+        try await expect(["--subject", "noimage"], "{{subject.image_model}} has no value for subject \"noimage\"")
+        let unknownVersion = "farm-test/alice-flux:" + String(repeating: "0", count: 64)
+        _ = try await farm.run(["subjects", "add", "oldversion", "--trigger", "TOK", "--lora", unknownVersion, "--voice", vivid.voiceURL.absoluteString])
+        let notFound = try await expect(["--subject", "oldversion"], "Replicate answered 404 (not found) for model version \(unknownVersion)")
+        #expect(!notFound.contains("Not found"), "the 404 is said once: \(notFound)")
+        let weights = try vivid.server.publish(Data("weights".utf8), as: "alice.pth")
+        _ = try await farm.run(["subjects", "add", "pthvoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux", "--voice", weights.absoluteString])
+        try await expect(["--subject", "pthvoice"], "does not name a .zip file")
         _ = try await farm.run(["subjects", "add", "ghost", "--trigger", "TOK", "--lora", "farm-test/no-such-model", "--voice", vivid.voiceURL.absoluteString])
         try await expect(["--subject", "ghost"], "Replicate answered 404 (not found) for model farm-test/no-such-model")
         let page = try vivid.server.publish(Data("<html>not a zip</html>".utf8), as: "page.zip")
@@ -289,6 +300,16 @@ struct VividSandbox {
         try await expect(["--subject", "alice"], "no credit (402)")
         farm.environment["REPLICATE_API_TOKEN"] = nil
         try await expect(["--subject", "alice"], "no Replicate API token")
+
+        // An input Replicate's schema refuses although farm's own check let it through: the 422's
+        // invalid_fields are named once each.
+        farm.environment["REPLICATE_API_TOKEN"] = VividSandbox.token
+        vivid.server.inject(FakeReplicate.Faults(rules: [
+            FakeReplicate.FaultRule(.create, .inputRejected(field: "input.seed", description: "Invalid type. Expected: integer, given: string"))
+        ]))
+        let refused = try await expect(["--subject", "alice"], "(422): Input validation failed — input.seed: Invalid type. Expected: integer, given: string")
+        #expect(!refused.split(separator: "\n").contains { $0.components(separatedBy: "Invalid type").count > 2 }, "named twice: \(refused)")
+        vivid.server.clearFaults()
         #expect(vivid.server.ledger().predictions.isEmpty, "nothing may be paid for")
     }
 }

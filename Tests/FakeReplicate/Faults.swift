@@ -34,6 +34,9 @@ extension FakeReplicate {
         /// The response head announces the full `Content-Length` but only half the body is sent,
         /// then the connection is closed.
         case truncated
+        /// 422 `Input validation failed` with one `invalid_fields` entry, as when the version's
+        /// schema refuses an input that a client's own check let through (a schema changed since).
+        case inputRejected(field: String, description: String)
 
         /// The name used in JSON and the ledger.
         public var name: String {
@@ -44,6 +47,7 @@ extension FakeReplicate {
             case .responseLost: "response_lost"
             case .slow: "slow"
             case .truncated: "truncated"
+            case .inputRejected: "input_rejected"
             }
         }
     }
@@ -150,14 +154,17 @@ extension FakeReplicate.FaultRule {
         case "response_lost": fault = .responseLost
         case "slow": fault = .slow(seconds: try object["seconds"]?.number("\(name).seconds") ?? 1)
         case "truncated": fault = .truncated
+        case "input_rejected":
+            fault = .inputRejected(field: try object["field"]?.string("\(name).field") ?? "input",
+                                   description: try object["description"]?.string("\(name).description") ?? "Invalid input")
         default:
             throw ConfigurationError(
-                "\(name).fault: expected rate_limited, server_error, drop_connection, response_lost, slow or truncated")
+                "\(name).fault: expected rate_limited, server_error, drop_connection, response_lost, slow, truncated or input_rejected")
         }
         if case .serverError(let status) = fault, !(500...599).contains(status) {
             throw ConfigurationError("\(name).status: a server error is 500…599")
         }
-        let known: Set = ["class", "fault", "retry_after", "status", "seconds", "probability", "count"]
+        let known: Set = ["class", "fault", "retry_after", "status", "seconds", "field", "description", "probability", "count"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(name): unknown key \(unknown)")
         }
@@ -172,6 +179,9 @@ extension FakeReplicate.FaultRule {
         case .rateLimited(let seconds): object["retry_after"] = .integer(Int64(seconds))
         case .serverError(let status): object["status"] = .integer(Int64(status))
         case .slow(let seconds): object["seconds"] = .double(seconds)
+        case .inputRejected(let field, let description):
+            object["field"] = .string(field)
+            object["description"] = .string(description)
         default: break
         }
         if let probability { object["probability"] = .double(probability) }

@@ -129,6 +129,8 @@ final class Engine: Sendable {
             case .slow(let seconds)?: try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             case .responseLost?: responseLost = true
             case .truncated?: truncate = true
+            case .inputRejected(let field, let description)?:
+                return (Reply.validationFailed([InvalidField(type: "invalid_input", field: field, description: description)]), false)
             case nil: break
             }
         }
