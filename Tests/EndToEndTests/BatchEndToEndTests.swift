@@ -103,6 +103,33 @@ import Testing
         }
     }
 
+    @Test func aVividBatchPacesItsCreatesUnderTheAccountsLoweredRateLimit() async throws {
+        // An account allowed 8 prediction creates a minute; a batch of three songs needs ten.
+        let vivid = try await VividSandbox.start { $0.rateLimits.createsPerMinute = 8 }
+        defer { Task { await vivid.stop() } }
+        var arguments = ["render", "--profile", "vivid", "--subject", "alice", "--out", ".", "--json"]
+        for (index, frequency) in [330, 440, 550].enumerated() {
+            let song = try await TestMedia.sineWAV(seconds: 2, frequency: frequency, to: vivid.sandbox.file("song\(index).wav"))
+            arguments += ["--song", song.path]
+        }
+        var farm = vivid.sandbox.farm
+        farm.environment["FARM_REPLICATE_CREATES_PER_MINUTE"] = "eight"
+        let unreadable = try await farm.run(arguments)
+        #expect(unreadable.status == 2)
+        #expect(unreadable.standardOutput.contains(#"FARM_REPLICATE_CREATES_PER_MINUTE is \"eight\", not a number of requests a minute"#),
+                "\(unreadable.standardOutput)")
+
+        farm.environment["FARM_REPLICATE_CREATES_PER_MINUTE"] = "8"
+        let result = try await farm.run(arguments)
+        #expect(result.status == 0, "\(result.standardError)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions.count == 10)
+        #expect(ledger.throttled == 0, "farm went over the rate limit \(ledger.throttled) times")
+        // Eight at once, then one every 7.5 s.
+        let creates = ledger.predictions.map(\.createdAt).sorted()
+        #expect(creates[9].timeIntervalSince(creates[0]) >= 14.5, "\(creates.map { $0.timeIntervalSince(creates[0]) })")
+    }
+
     @Test func aVividBatchKeepsItsGlobalPredictionLimitAndSharesThePortraitAndUploads() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }

@@ -66,6 +66,9 @@ struct DoctorCommand: AsyncParsableCommand {
 
         let replicate = ReplicateProvider()
         let configuration = replicate.client.configuration
+        if let problem = configuration.settingProblem {
+            report(false, "replicate", problem.message)
+        }
         if (try? configuration.token()) == nil {
             report(nil, "token", "REPLICATE_API_TOKEN is not set: only offline profiles can render")
         } else {
