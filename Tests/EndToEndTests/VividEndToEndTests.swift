@@ -300,6 +300,20 @@ struct VividSandbox {
         #expect(predictions.count == 2 && predictions.last?.status == "succeeded")
     }
 
+    @Test func aPredictionAbortedOnReplicateFailsItsStageClearly() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", status: .aborted, count: 1)]))
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(["--set", "performance.chunk_retries=0"], song: song)
+        #expect(result.status == 1, "stderr: \(result.standardError)")
+        let sonic = try #require(vivid.server.ledger().predictions(of: "zsxkib/sonic").first)
+        #expect(sonic.status == "aborted" && sonic.startedAt == nil)
+        let finished = try result.finished()
+        #expect(finished["error"]?.stringValue?.contains("prediction \(sonic.id) of zsxkib/sonic was aborted on Replicate") == true, "\(finished)")
+        #expect(finished["hint"]?.stringValue?.isEmpty == false)
+    }
+
     @Test func doctorChecksTheTokenAndTheProfileAgainstTheLiveModels() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }
