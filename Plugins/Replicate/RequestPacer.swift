@@ -4,9 +4,8 @@ import Synchronization
 /// 3000 other requests a minute; see `ReplicateConfiguration`), shared by every render of the
 /// process. A token bucket that holds a minute's worth and refills continuously, like the API's
 /// own, kept as a generic cell rate (GCRA): a request that would overdraw the bucket waits for its
-/// share instead of being refused.
-/// A request that waits waits `margin` longer than its share: the server's bucket started when
-/// the first request *arrived*, and a later one may travel faster (over a connection already open).
+/// share instead of being refused, plus `margin`: the server's bucket started when the first
+/// request arrived, and a later one may arrive relatively sooner (over a connection already open).
 final class RequestPacer: Sendable {
     static let margin: Duration = .milliseconds(250)
 
