@@ -51,7 +51,7 @@ struct CreateDatasetStage: ReplicateStage {
         guard !slug.isEmpty, slug.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
             throw StageFailure("dataset slug \"\(slug)\" may use only A-Z, a-z, 0-9, _ and -", isBadInput: true)
         }
-        _ = try client.configuration.token()
+        try client.configuration.check()
         try await client.validate(input(parameters), for: try model(parameters), partial: true)
         return .none
     }

@@ -43,7 +43,7 @@ struct FluxTrainingStage: ReplicateStage {
 
     /// Trainers take their inputs through the trainings API: only the token is checked here.
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
-        _ = try client.configuration.token()
+        try client.configuration.check()
         _ = try model(parameters)
         return .none
     }

@@ -53,7 +53,7 @@ struct RVCStage: ReplicateStage {
 
     /// Also checks that the voice model is a reachable zip before anything is paid for.
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
-        _ = try client.configuration.token()
+        try client.configuration.check()
         let text = parameters["voice_model"]?.stringValue ?? ""
         guard let url = URL(string: text), ["http", "https"].contains(url.scheme?.lowercased() ?? ""), url.host != nil else {
             throw StageFailure("the voice model \"\(text)\" is not an http(s) URL",

@@ -15,12 +15,14 @@ public final class ReplicateClient: Sendable {
     private let facts = Mutex<[String: ModelFacts]>([:])
     private let uploadsInFlight = Mutex<[String: Task<String, any Error>]>([:])
     /// Replicate's rate limits, kept on this side so a batch of renders never draws a 429.
-    let creates = RequestPacer(perMinute: 600)
-    let others = RequestPacer(perMinute: 3000)
+    let creates: RequestPacer
+    let others: RequestPacer
 
     public init(configuration: ReplicateConfiguration, http: HTTPClient = HTTPClient()) {
         self.configuration = configuration
         self.http = http
+        creates = RequestPacer(perMinute: configuration.createsPerMinute)
+        others = RequestPacer(perMinute: configuration.requestsPerMinute)
     }
 
     // MARK: Account and models

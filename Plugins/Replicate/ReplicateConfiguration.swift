@@ -2,7 +2,8 @@ import FarmKit
 import Foundation
 
 /// Where the Replicate API is and how to authenticate: `REPLICATE_API_TOKEN` (or a token file with
-/// 0600 permissions) and `REPLICATE_BASE_URL`.
+/// 0600 permissions) and `REPLICATE_BASE_URL`; the account's rate limits when they are not
+/// Replicate's defaults (`FARM_REPLICATE_CREATES_PER_MINUTE`, `FARM_REPLICATE_REQUESTS_PER_MINUTE`).
 public struct ReplicateConfiguration: Sendable {
     /// The API root, always ending in `/v1`.
     public var baseURL: URL
@@ -20,6 +21,12 @@ public struct ReplicateConfiguration: Sendable {
     public var clockSkew: TimeInterval = 15
     /// Largest output file farm downloads.
     public var maxOutputBytes: Int64 = 4 << 30
+    /// The account's rate limits, a minute's worth each: prediction and training creates, and every
+    /// other request. Farm keeps under them, so a batch never draws a 429.
+    public var createsPerMinute = 600
+    public var requestsPerMinute = 3000
+    /// A setting from the environment that farm cannot use; `check()` throws it.
+    public private(set) var settingProblem: ReplicateError?
     private let tokenValue: String?
     private let tokenFile: URL
 
@@ -35,7 +42,27 @@ public struct ReplicateConfiguration: Sendable {
         let base = environment["REPLICATE_BASE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.replicate.com/v1"
         let token = environment["REPLICATE_API_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         let file = UserFolders.config(environment: environment).appendingPathComponent("replicate-token")
-        return ReplicateConfiguration(baseURL: normalizedBase(base), token: token, tokenFile: file)
+        var configuration = ReplicateConfiguration(baseURL: normalizedBase(base), token: token, tokenFile: file)
+        let limits: [(String, WritableKeyPath<ReplicateConfiguration, Int>)] = [
+            ("FARM_REPLICATE_CREATES_PER_MINUTE", \.createsPerMinute), ("FARM_REPLICATE_REQUESTS_PER_MINUTE", \.requestsPerMinute),
+        ]
+        for (name, limit) in limits {
+            guard let text = environment[name], !text.isEmpty else { continue }
+            if let value = Int(text), (1...1_000_000).contains(value) {
+                configuration[keyPath: limit] = value
+            } else {
+                configuration.settingProblem = ReplicateError(
+                    "\(name) is \"\(text)\", not a number of requests a minute",
+                    hint: "set it to your account's limit, a whole number like 600, or unset it for Replicate's defaults", isBadInput: true)
+            }
+        }
+        return configuration
+    }
+
+    /// Throws a problem with the settings or the token (what every Replicate stage checks first).
+    public func check() throws {
+        if let settingProblem { throw settingProblem }
+        _ = try token()
     }
 
     /// `https://host/v1` from `https://host`, `https://host/` or `https://host/v1/`.

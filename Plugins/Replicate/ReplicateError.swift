@@ -1,4 +1,5 @@
 import FarmKit
+import Foundation
 
 /// A problem talking to Replicate or with what it answered. Messages never contain the token.
 public struct ReplicateError: FarmError {
@@ -23,10 +24,19 @@ public struct ReplicateError: FarmError {
 
     /// The error for a non-2xx answer, from Replicate's problem-details body.
     static func from(status: Int, body: JSON?, what: String) -> ReplicateError {
-        let detail = body?["detail"]?.stringValue?.trimmingCharacters(in: .whitespacesAndNewlines)
-        let title = body?["title"]?.stringValue
-        let said = [title, detail].compactMap { $0 }.joined(separator: ": ")
-        let suffix = said.isEmpty ? "" : ": \(said)"
+        let fields = (body?["invalid_fields"]?.arrayValue ?? []).compactMap { field -> String? in
+            guard let name = field["field"]?.stringValue else { return nil }
+            return "\(name): \(field["description"]?.stringValue ?? "invalid")"
+        }
+        // A 422's detail lists its invalid fields again, and a 404's "Not found" repeats its title
+        // and farm's own words: each is said once.
+        var parts = [body?["title"]?.stringValue, fields.isEmpty ? body?["detail"]?.stringValue : nil]
+            .compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+        func plain(_ text: String) -> String { text.lowercased().trimmingCharacters(in: CharacterSet(charactersIn: ". ")) }
+        parts = parts.enumerated().filter { index, part in
+            !parts[..<index].contains { plain($0) == plain(part) } && !(status == 404 && plain(part) == "not found")
+        }.map(\.element)
+        let suffix = parts.isEmpty ? "" : ": " + parts.joined(separator: ": ")
         switch status {
         case 401:
             return ReplicateError("Replicate rejected the API token (401)\(suffix)",
@@ -41,14 +51,8 @@ public struct ReplicateError: FarmError {
         case 413:
             return ReplicateError("Replicate refused \(what) as too large (413)\(suffix)", isBadInput: true, status: status)
         case 422:
-            var fields = ""
-            if let invalid = body?["invalid_fields"]?.arrayValue, !invalid.isEmpty {
-                fields = " — " + invalid.compactMap { field in
-                    guard let name = field["field"]?.stringValue else { return nil }
-                    return "\(name): \(field["description"]?.stringValue ?? "invalid")"
-                }.joined(separator: "; ")
-            }
-            return ReplicateError("Replicate refused \(what) (422)\(suffix)\(fields)",
+            let listed = fields.isEmpty ? "" : " — " + fields.joined(separator: "; ")
+            return ReplicateError("Replicate refused \(what) (422)\(suffix)\(listed)",
                                   hint: "fix the named inputs in the profile or with --set; farm providers list shows each stage's parameters",
                                   isBadInput: true, status: status)
         case 429:

@@ -17,7 +17,7 @@ extension ReplicateStage {
 
     /// Checks the token, the model reference and the parameters against the model's schema.
     func preflight(_ parameters: [String: JSON], in context: PreflightContext) async throws -> Preparation {
-        _ = try client.configuration.token()
+        try client.configuration.check()
         try await client.validate(input(parameters), for: try model(parameters), partial: true)
         return .none
     }

@@ -1,10 +1,14 @@
 import Synchronization
 
-/// Keeps requests under one of Replicate's rate limits (600 prediction creates a minute, 3000
-/// other requests a minute), shared by every render of the process. A token bucket that holds a
-/// minute's worth and refills continuously, like the API's own, kept as a generic cell rate
-/// (GCRA): a request that would overdraw the bucket waits for its share instead of being refused.
+/// Keeps requests under one of Replicate's rate limits (by default 600 prediction creates a minute,
+/// 3000 other requests a minute; see `ReplicateConfiguration`), shared by every render of the
+/// process. A token bucket that holds a minute's worth and refills continuously, like the API's
+/// own, kept as a generic cell rate (GCRA): a request that would overdraw the bucket waits for its
+/// share instead of being refused, plus `margin`: the server's bucket started when the first
+/// request arrived, and a later one may arrive relatively sooner (over a connection already open).
 final class RequestPacer: Sendable {
+    static let margin: Duration = .milliseconds(250)
+
     private let interval: Duration
     private let tolerance: Duration
     /// When the bucket would be full again were no more requests made.
@@ -20,7 +24,8 @@ final class RequestPacer: Sendable {
         theoreticalArrival.withLock { arrival in
             let start = max(arrival ?? now, now)
             arrival = start + interval
-            return max(.zero, start - tolerance - now)
+            let delay = start - tolerance - now
+            return delay > .zero ? delay + Self.margin : .zero
         }
     }
 

@@ -73,6 +73,63 @@ import Testing
         #expect(sandbox.homeFiles.filter { $0.hasPrefix("artifacts/") && $0.count > 20 }.isEmpty, "nothing was rendered")
     }
 
+    @Test func aVividJobWhosePredictionFailsMidRenderDoesNotStopTheOthers() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        // The first Sonic prediction to run fails on Replicate, after the job's other stages ran.
+        vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", error: "CUDA out of memory", count: 1)]))
+        var arguments = ["render", "--profile", "vivid", "--subject", "alice", "--set", "performance.chunk_retries=0", "--out", "."]
+        for (index, frequency) in [330, 440, 550].enumerated() {
+            let song = try await TestMedia.sineWAV(seconds: 2, frequency: frequency, to: vivid.sandbox.file("song\(index).wav"))
+            arguments += ["--song", song.path]
+        }
+        let result = try await vivid.sandbox.farm.run(arguments)
+        #expect(result.status == 1, "\(result.standardError)")
+        let sonic = vivid.server.ledger().predictions(of: "zsxkib/sonic")
+        #expect(sonic.count == 3 && sonic.count { $0.status == "failed" } == 1, "\(sonic.map(\.status))")
+
+        // The summary table: one failed row naming the stage, two rendered videos.
+        let rows = result.standardError.split(separator: "\n").filter { $0.range(of: #"^\d+\s+alice\s+song\d\.wav\s"#, options: .regularExpression) != nil }
+        #expect(rows.count == 3, "\(result.standardError)")
+        let failed = rows.filter { $0.contains(" failed ") }
+        #expect(failed.count == 1 && failed.first?.contains("stage performance: 1 of 1 chunks failed") == true, "\(rows)")
+        #expect(rows.count { $0.contains(" succeeded ") } == 2, "\(rows)")
+        #expect(result.standardError.contains("2 of 3 renders succeeded"))
+        #expect(result.standardError.contains("CUDA out of memory"))
+        let videos = result.standardOutput.split(separator: "\n").map(String.init)
+        #expect(videos.count == 2, "one path per finished video: \(videos)")
+        for video in videos {
+            #expect(try await FFmpeg().probe(URL(fileURLWithPath: video, relativeTo: vivid.sandbox.farm.workingDirectory)).video?.codec == "h264", "\(video)")
+        }
+    }
+
+    @Test func aVividBatchPacesItsCreatesUnderTheAccountsLoweredRateLimit() async throws {
+        // An account allowed 8 prediction creates a minute; a batch of three songs needs ten.
+        let vivid = try await VividSandbox.start { $0.rateLimits.createsPerMinute = 8 }
+        defer { Task { await vivid.stop() } }
+        var arguments = ["render", "--profile", "vivid", "--subject", "alice", "--out", ".", "--json"]
+        for (index, frequency) in [330, 440, 550].enumerated() {
+            let song = try await TestMedia.sineWAV(seconds: 2, frequency: frequency, to: vivid.sandbox.file("song\(index).wav"))
+            arguments += ["--song", song.path]
+        }
+        var farm = vivid.sandbox.farm
+        farm.environment["FARM_REPLICATE_CREATES_PER_MINUTE"] = "eight"
+        let unreadable = try await farm.run(arguments)
+        #expect(unreadable.status == 2)
+        #expect(unreadable.standardOutput.contains(#"FARM_REPLICATE_CREATES_PER_MINUTE is \"eight\", not a number of requests a minute"#),
+                "\(unreadable.standardOutput)")
+
+        farm.environment["FARM_REPLICATE_CREATES_PER_MINUTE"] = "8"
+        let result = try await farm.run(arguments)
+        #expect(result.status == 0, "\(result.standardError)")
+        let ledger = vivid.server.ledger()
+        #expect(ledger.predictions.count == 10)
+        #expect(ledger.throttled == 0, "farm went over the rate limit \(ledger.throttled) times")
+        // Eight at once, then one every 7.5 s.
+        let creates = ledger.predictions.map(\.createdAt).sorted()
+        #expect(creates[9].timeIntervalSince(creates[0]) >= 14.5, "\(creates.map { $0.timeIntervalSince(creates[0]) })")
+    }
+
     @Test func aVividBatchKeepsItsGlobalPredictionLimitAndSharesThePortraitAndUploads() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }

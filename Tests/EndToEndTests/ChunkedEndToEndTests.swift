@@ -26,6 +26,22 @@ import Testing
         #expect(abs(videoSeconds - songSeconds) <= 0.04 + 1e-6, "video \(videoSeconds) s for a \(songSeconds) s song", sourceLocation: sourceLocation)
     }
 
+    @Test func crossFadedChunksJoinToExactlyTheFramesOfTheSong() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.phrases(seconds: 26, pauses: [11.6...12.2, 23.7...24.3], to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(
+            ["--out", "faded.mp4", "--set", "performance.chunk_seconds=12", "--set", "performance.chunk_join=crossfade"], song: song)
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        let chunks = try #require(try result.finished()["stages"]?["performance"]?["chunks"]?.intValue)
+        #expect(chunks >= 2 && sonic(vivid).count == chunks)
+        let joined = try #require(try result.jsonLines().compactMap { $0["line"]?.stringValue }.last { $0.contains("chunks (cross-faded") })
+        let planned = try #require(Int(joined.components(separatedBy: "): ").last?.split(separator: " ").first ?? ""), "\(joined)")
+        let video = vivid.sandbox.file("faded.mp4")
+        #expect(try await TestMedia.videoFrameHashes(video).count == planned, "the joined video has other than the \(planned) frames planned")
+        try await expectFrameExact(video, song: song)
+    }
+
     @Test func chunksRunInParallelCutInPausesJoinFrameExactlyAndAChangedLengthRerendersOnlyChangedChunks() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }

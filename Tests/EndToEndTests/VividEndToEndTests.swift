@@ -69,8 +69,12 @@ struct VividSandbox {
 
 @Suite(.serialized) struct VividEndToEndTests {
     @Test func aVividRenderMakesFourPredictionsInParallelAndARepeatMakesNone() async throws {
-        // Latencies at a tenth of the real ones, so the model runs are long enough to overlap visibly.
-        let vivid = try await VividSandbox.start { $0.latencyScale = 0.1 }
+        // Latencies at a tenth of the real ones, so the model runs are long enough to overlap visibly;
+        // the portrait takes 4 s, so it still runs when the covers start after the song is ready.
+        let vivid = try await VividSandbox.start {
+            $0.latencyScale = 0.1
+            $0.latencies["farm-test/alice-flux"] = FakeReplicate.Latency(startup: 2, base: 38)
+        }
         defer { Task { await vivid.stop() } }
         let song = try await TestMedia.mp3(seconds: 3, to: vivid.sandbox.file("song.mp3"), title: "Test Tune")
 
@@ -79,6 +83,22 @@ struct VividSandbox {
         let summary = try first.finished()
         #expect(summary["status"] == "succeeded")
         #expect(summary["estimated_cost_usd"]?.doubleValue ?? 0 > 0)
+        // Each Replicate stage reports its model time and its estimated cost (per second of model
+        // time at the price list's rate); the local stages report neither.
+        let stages = try #require(summary["stages"])
+        let rates = ["portrait": 0.001525, "cover": 0.000725, "vocals": 0.000725, "performance": 0.0014]
+        var stageCosts = 0.0
+        for (name, rate) in rates {
+            let time = stages[name]?["predict_time"]?.doubleValue ?? 0
+            let cost = stages[name]?["estimated_cost_usd"]?.doubleValue ?? 0
+            #expect(time > 0, "\(name) has no predict_time")
+            #expect(abs(cost - time * rate) <= 0.00006, "\(name): $\(cost) for \(time) s at $\(rate)/s")
+            stageCosts += cost
+        }
+        for name in ["song", "sound", "video"] {
+            #expect(stages[name]?["predict_time"] == nil && stages[name]?["estimated_cost_usd"] == nil, "\(name) is not a Replicate stage")
+        }
+        #expect(abs((summary["estimated_cost_usd"]?.doubleValue ?? 0) - stageCosts) < 1e-9)
 
         let info = try await FFmpeg().probe(vivid.sandbox.file("alice.mp4"))
         let songInfo = try await FFmpeg().probe(song)
@@ -118,7 +138,13 @@ struct VividSandbox {
         let portrait = try #require(ledger.predictions(of: "farm-test/alice-flux").first)
         let earliestCoverEnd = covers.compactMap(\.completedAt).min()!
         #expect(covers.map(\.createdAt).max()! < earliestCoverEnd, "the covers did not overlap: \(covers.map { ($0.createdAt, $0.completedAt!) })")
-        #expect(portrait.createdAt < earliestCoverEnd, "the portrait waited for the covers")
+        // The portrait, cover and vocals were all running (processing) at one moment.
+        let three = covers + [portrait]
+        let starts = three.compactMap(\.startedAt)
+        #expect(starts.count == 3)
+        let lastStart = try #require(starts.max())
+        let firstEnd = try #require(three.compactMap(\.completedAt).min())
+        #expect(lastStart < firstEnd, "portrait, cover and vocals never ran at the same time: \(three.map { ($0.model, $0.startedAt, $0.completedAt) })")
         let sonic = try #require(ledger.predictions(of: "zsxkib/sonic").first)
         #expect(sonic.input["seed"] == 42)
 
@@ -218,14 +244,96 @@ struct VividSandbox {
         #expect(pro.input["finetune_id"] == "finetune-alice-123")
     }
 
+    @Test func theSummaryTableShowsEachStagesModelTimeAndEstimatedCost() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.sandbox.farm.run(["render", "--profile", "vivid", "--subject", "alice", "--song", song.path])
+        #expect(result.status == 0, "stderr: \(result.standardError)")
+        let lines = result.standardError.split(separator: "\n")
+        let header = try #require(lines.first { $0.hasPrefix("stage ") }, "\(result.standardError)")
+        #expect(header.split(separator: " ", omittingEmptySubsequences: true) == ["stage", "provider", "status", "cached", "time", "model", "time", "est.", "cost"])
+        func row(_ stage: String) -> [Substring] {
+            lines.first { $0.hasPrefix(stage + " ") }?.split(separator: " ", omittingEmptySubsequences: true) ?? []
+        }
+        for stage in ["portrait", "cover", "vocals", "performance"] {
+            let cells = row(stage)
+            #expect(cells.count == 7 && cells[2] == "succeeded", "\(stage): \(cells)")
+            let modelTime = Double(cells.count == 7 ? cells[5].dropLast() : "") ?? 0
+            let cost = Double(cells.count == 7 ? cells[6].dropFirst() : "") ?? 0
+            #expect(cells.count == 7 && cells[5].hasSuffix("s") && modelTime > 0, "\(stage) shows no model time: \(cells)")
+            #expect(cells.count == 7 && cells[6].hasPrefix("$") && cost > 0, "\(stage) shows no cost: \(cells)")
+        }
+        for stage in ["song", "sound", "video"] {
+            #expect(row(stage).suffix(2) == ["-", "-"], "\(stage): \(row(stage))")
+        }
+        #expect(result.standardError.contains("estimated Replicate cost $"))
+        #expect(result.standardError.contains("(an estimate; cached stages cost nothing again)"))
+    }
+
+    @Test func aPredictionCanceledOnReplicateFailsItsStageClearlyAndARerunMakesANewOne() async throws {
+        let vivid = try await VividSandbox.start { $0.latencyScale = 0.15 }
+        defer { Task { await vivid.stop() } }
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let render = Task { try await vivid.render(["--set", "performance.chunk_retries=0"], song: song) }
+        // Someone cancels Sonic's prediction on Replicate (its web page or another client), not farm.
+        var sonic: String?
+        for _ in 0..<1200 where sonic == nil {
+            sonic = vivid.server.ledger().predictions(of: "zsxkib/sonic").first?.id
+            if sonic == nil { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        let id = try #require(sonic, "no Sonic prediction was made")
+        let cancel = HTTPRequest(method: "POST", url: vivid.server.baseURL!.appendingPathComponent("predictions/\(id)/cancel"),
+                                 headers: [(name: "Authorization", value: "Bearer \(VividSandbox.token)")])
+        #expect(try await HTTPClient().send(cancel).status == 200)
+        let result = try await render.value
+        #expect(result.status == 1, "stderr: \(result.standardError)")
+        let finished = try result.finished()
+        #expect(finished["error"]?.stringValue?.contains("prediction \(id) of zsxkib/sonic was canceled on Replicate") == true, "\(finished)")
+        #expect(finished["hint"]?.stringValue?.isEmpty == false)
+        #expect(try result.stageStatuses()["portrait"] == "succeeded")
+        #expect(vivid.server.ledger().predictions(of: "zsxkib/sonic").count == 1, "farm made another prediction on its own")
+
+        let again = try await vivid.render(song: song)
+        #expect(again.status == 0, "stderr: \(again.standardError)")
+        let predictions = vivid.server.ledger().predictions(of: "zsxkib/sonic")
+        #expect(predictions.count == 2 && predictions.last?.status == "succeeded")
+    }
+
+    @Test func aPredictionAbortedOnReplicateFailsItsStageClearly() async throws {
+        let vivid = try await VividSandbox.start()
+        defer { Task { await vivid.stop() } }
+        vivid.server.inject(FakeReplicate.Faults(failures: [.init(model: "zsxkib/sonic", status: .aborted, count: 1)]))
+        let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
+        let result = try await vivid.render(["--set", "performance.chunk_retries=0"], song: song)
+        #expect(result.status == 1, "stderr: \(result.standardError)")
+        let sonic = try #require(vivid.server.ledger().predictions(of: "zsxkib/sonic").first)
+        #expect(sonic.status == "aborted" && sonic.startedAt == nil)
+        let finished = try result.finished()
+        #expect(finished["error"]?.stringValue?.contains("prediction \(sonic.id) of zsxkib/sonic was aborted on Replicate") == true, "\(finished)")
+        #expect(finished["hint"]?.stringValue?.isEmpty == false)
+    }
+
     @Test func doctorChecksTheTokenAndTheProfileAgainstTheLiveModels() async throws {
         let vivid = try await VividSandbox.start()
         defer { Task { await vivid.stop() } }
         let good = try await vivid.sandbox.farm.run(["doctor", "--profile", "vivid", "--subject", "alice"])
         #expect(good.status == 0, "\(good.standardOutput)\(good.standardError)")
-        #expect(good.standardOutput.contains("ok    token       accepted"))
-        #expect(good.standardOutput.contains("ok    portrait    replicate.flux-lora@1 parameters accepted"))
-        #expect(good.standardOutput.contains("ok    cover       replicate.rvc@1 parameters accepted"))
+        // The name column fits "performance", the longest stage name.
+        #expect(good.standardOutput.contains("ok    token        accepted"))
+        #expect(good.standardOutput.contains("ok    portrait     replicate.flux-lora@1 parameters accepted"))
+        #expect(good.standardOutput.contains("ok    cover        replicate.rvc@1 parameters accepted"))
+        #expect(good.standardOutput.contains("ok    performance  "))
+
+        // A profile whose portrait sets an input the live model does not take.
+        let typo = vivid.sandbox.file("typo.json")
+        try #"{"extends": "vivid", "stages": {"portrait": {"with": {"lora_weights": "alice/old-lora"}}}}"#
+            .write(to: typo, atomically: true, encoding: .utf8)
+        let refused = try await vivid.sandbox.farm.run(["doctor", "--profile", typo.path, "--subject", "alice"])
+        #expect(refused.status == 1, "\(refused.standardOutput)\(refused.standardError)")
+        let portraitLine = refused.standardOutput.split(separator: "\n").first { $0.hasPrefix("FAIL  portrait     ") }
+        #expect(portraitLine?.contains("would refuse this input: unknown input \"lora_weights\"") == true, "\(refused.standardOutput)")
+        #expect(refused.standardOutput.contains("ok    cover        replicate.rvc@1 parameters accepted"))
         var farm = vivid.sandbox.farm
         farm.environment["REPLICATE_API_TOKEN"] = "r8_wrong"
         let bad = try await farm.run(["doctor"])
@@ -287,6 +395,7 @@ struct VividSandbox {
         let error = finished["error"]?.stringValue ?? ""
         #expect(error.contains("zsxkib/sonic failed"))
         #expect(error.contains("no face detected in the image"))
+        #expect(error.contains("\nlast log lines:\n  Running prediction..."), "no log tail: \(error)")
         #expect(error.contains("/p/"))
         #expect(try result.stageStatuses()["portrait"] == "succeeded")
     }
@@ -306,7 +415,8 @@ struct VividSandbox {
         let song = try await TestMedia.sineWAV(seconds: 2, to: vivid.sandbox.file("song.wav"))
         var farm = vivid.sandbox.farm
 
-        func expect(_ arguments: [String], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        @discardableResult
+        func expect(_ arguments: [String], _ words: String, sourceLocation: SourceLocation = #_sourceLocation) async throws -> String {
             let result = try await farm.run(["render", "--profile", "vivid", "--song", song.path] + arguments)
             #expect(result.status == 2, "\(arguments): \(result.standardError)", sourceLocation: sourceLocation)
             #expect(result.standardError.contains(words), "\(result.standardError)", sourceLocation: sourceLocation)
@@ -314,11 +424,21 @@ struct VividSandbox {
             for token in [VividSandbox.token, "r8_wrong", "r8_broke"] {
                 #expect(!result.standardError.contains(token), sourceLocation: sourceLocation)
             }
+            return result.standardError
         }
 
         try await expect(["--subject", "alice", "--set", "portrait.lora_weights=x/y"], "would refuse this input: unknown input \"lora_weights\"")
         _ = try await farm.run(["subjects", "add", "novoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux"])
         try await expect(["--subject", "novoice"], "{{subject.voice_model}} has no value for subject \"novoice\"")
+        _ = try await farm.run(["subjects", "add", "noimage", "--trigger", "TOK", "--voice", vivid.voiceURL.absoluteString])
+        try await expect(["--subject", "noimage"], "{{subject.image_model}} has no value for subject \"noimage\"")
+        let unknownVersion = "farm-test/alice-flux:" + String(repeating: "0", count: 64)
+        _ = try await farm.run(["subjects", "add", "oldversion", "--trigger", "TOK", "--lora", unknownVersion, "--voice", vivid.voiceURL.absoluteString])
+        let notFound = try await expect(["--subject", "oldversion"], "Replicate answered 404 (not found) for model version \(unknownVersion)")
+        #expect(!notFound.contains("Not found"), "the 404 is said once: \(notFound)")
+        let weights = try vivid.server.publish(Data("weights".utf8), as: "alice.pth")
+        _ = try await farm.run(["subjects", "add", "pthvoice", "--trigger", "TOK", "--lora", "farm-test/alice-flux", "--voice", weights.absoluteString])
+        try await expect(["--subject", "pthvoice"], "does not name a .zip file")
         _ = try await farm.run(["subjects", "add", "ghost", "--trigger", "TOK", "--lora", "farm-test/no-such-model", "--voice", vivid.voiceURL.absoluteString])
         try await expect(["--subject", "ghost"], "Replicate answered 404 (not found) for model farm-test/no-such-model")
         let page = try vivid.server.publish(Data("<html>not a zip</html>".utf8), as: "page.zip")
@@ -331,6 +451,16 @@ struct VividSandbox {
         try await expect(["--subject", "alice"], "no credit (402)")
         farm.environment["REPLICATE_API_TOKEN"] = nil
         try await expect(["--subject", "alice"], "no Replicate API token")
+
+        // An input Replicate's schema refuses although farm's own check let it through: the 422's
+        // invalid_fields are named once each.
+        farm.environment["REPLICATE_API_TOKEN"] = VividSandbox.token
+        vivid.server.inject(FakeReplicate.Faults(rules: [
+            FakeReplicate.FaultRule(.create, .inputRejected(field: "input.seed", description: "Invalid type. Expected: integer, given: string"))
+        ]))
+        let refused = try await expect(["--subject", "alice"], "(422): Input validation failed — input.seed: Invalid type. Expected: integer, given: string")
+        #expect(!refused.split(separator: "\n").contains { $0.components(separatedBy: "Invalid type").count > 2 }, "named twice: \(refused)")
+        vivid.server.clearFaults()
         #expect(vivid.server.ledger().predictions.isEmpty, "nothing may be paid for")
     }
 }

@@ -34,6 +34,9 @@ extension FakeReplicate {
         /// The response head announces the full `Content-Length` but only half the body is sent,
         /// then the connection is closed.
         case truncated
+        /// 422 `Input validation failed` with one `invalid_fields` entry, as when the version's
+        /// schema refuses an input that a client's own check let through (a schema changed since).
+        case inputRejected(field: String, description: String)
 
         /// The name used in JSON and the ledger.
         public var name: String {
@@ -44,6 +47,7 @@ extension FakeReplicate {
             case .responseLost: "response_lost"
             case .slow: "slow"
             case .truncated: "truncated"
+            case .inputRejected: "input_rejected"
             }
         }
     }
@@ -69,17 +73,26 @@ extension FakeReplicate {
         }
     }
 
-    /// Predictions (or trainings) that fail once they are processing, with `error` as their error:
-    /// of `model` (`owner/name`, any model when nil), the next `count` and/or with `probability`.
+    /// Predictions (or trainings) that fail once they are processing, with `error` as their error,
+    /// or (`status: .aborted`) are aborted when they would start, never processing: of `model`
+    /// (`owner/name`, any model when nil), the next `count` and/or with `probability`.
     public struct PredictionFailure: Sendable, Hashable {
+        /// How the prediction ends.
+        public enum Status: String, Sendable, Hashable { case failed, aborted }
+
         public var model: String?
         public var error: String
+        public var status: Status
         public var probability: Double?
         public var count: Int?
 
-        public init(model: String? = nil, error: String = "CUDA error: an illegal memory access was encountered", probability: Double? = nil, count: Int? = nil) {
+        public init(
+            model: String? = nil, error: String = "CUDA error: an illegal memory access was encountered", status: Status = .failed,
+            probability: Double? = nil, count: Int? = nil
+        ) {
             self.model = model
             self.error = error
+            self.status = status
             self.probability = probability
             self.count = count
         }
@@ -150,14 +163,17 @@ extension FakeReplicate.FaultRule {
         case "response_lost": fault = .responseLost
         case "slow": fault = .slow(seconds: try object["seconds"]?.number("\(name).seconds") ?? 1)
         case "truncated": fault = .truncated
+        case "input_rejected":
+            fault = .inputRejected(field: try object["field"]?.string("\(name).field") ?? "input",
+                                   description: try object["description"]?.string("\(name).description") ?? "Invalid input")
         default:
             throw ConfigurationError(
-                "\(name).fault: expected rate_limited, server_error, drop_connection, response_lost, slow or truncated")
+                "\(name).fault: expected rate_limited, server_error, drop_connection, response_lost, slow, truncated or input_rejected")
         }
         if case .serverError(let status) = fault, !(500...599).contains(status) {
             throw ConfigurationError("\(name).status: a server error is 500…599")
         }
-        let known: Set = ["class", "fault", "retry_after", "status", "seconds", "probability", "count"]
+        let known: Set = ["class", "fault", "retry_after", "status", "seconds", "field", "description", "probability", "count"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(name): unknown key \(unknown)")
         }
@@ -172,6 +188,9 @@ extension FakeReplicate.FaultRule {
         case .rateLimited(let seconds): object["retry_after"] = .integer(Int64(seconds))
         case .serverError(let status): object["status"] = .integer(Int64(status))
         case .slow(let seconds): object["seconds"] = .double(seconds)
+        case .inputRejected(let field, let description):
+            object["field"] = .string(field)
+            object["description"] = .string(description)
         default: break
         }
         if let probability { object["probability"] = .double(probability) }
@@ -183,19 +202,26 @@ extension FakeReplicate.FaultRule {
 extension FakeReplicate.PredictionFailure {
     init(json: JSON, name: String) throws {
         guard let object = json.objectValue else { throw ConfigurationError("\(name): expected an object") }
-        let known: Set = ["model", "error", "probability", "count"]
+        let known: Set = ["model", "error", "status", "probability", "count"]
         if let unknown = object.keys.first(where: { !known.contains($0) }) {
             throw ConfigurationError("\(name): unknown key \(unknown)")
         }
         self.init(
             model: try object["model"]?.string("\(name).model"),
             error: try object["error"]?.string("\(name).error") ?? "CUDA error: an illegal memory access was encountered",
+            status: try object["status"].map { value in
+                guard let status = Status(rawValue: try value.string("\(name).status")) else {
+                    throw ConfigurationError("\(name).status: expected failed or aborted")
+                }
+                return status
+            } ?? .failed,
             probability: try object["probability"]?.probability("\(name).probability"),
             count: try object["count"]?.int("\(name).count"))
     }
 
     var json: JSON {
         var object = JSONObject([("error", .string(error))])
+        if status != .failed { object["status"] = .string(status.rawValue) }
         if let model { object["model"] = .string(model) }
         if let probability { object["probability"] = .double(probability) }
         if let count { object["count"] = .integer(Int64(count)) }
@@ -250,7 +276,17 @@ struct FaultBook {
 
     /// The error a prediction of `model` fails with, if a failure fires; spends one of its count.
     mutating func failure(for model: String) -> String? {
-        for index in faults.failures.indices where faults.failures[index].model.map({ $0 == model }) ?? true {
+        ending(model, as: .failed)
+    }
+
+    /// Whether a prediction of `model` is aborted before it starts; spends one of a rule's count.
+    mutating func abort(for model: String) -> Bool {
+        ending(model, as: .aborted) != nil
+    }
+
+    private mutating func ending(_ model: String, as status: FakeReplicate.PredictionFailure.Status) -> String? {
+        for index in faults.failures.indices
+        where faults.failures[index].status == status && faults.failures[index].model.map({ $0 == model }) ?? true {
             let failure = faults.failures[index]
             if let probability = failure.probability, random.unit() >= probability { continue }
             if let count = failure.count {

@@ -54,6 +54,8 @@ extension FakeReplicate {
         /// `METHOD /path/with/{placeholders}` → number of requests (all of them, also refused ones).
         public let requests: [String: Int]
         public let faults: [FaultRecord]
+        /// Requests the rate limits refused with 429 (faults' 429s are in `faults`).
+        public let throttled: Int
 
         /// The predictions of model `owner/name`.
         public func predictions(of model: String) -> [Prediction] { predictions.filter { $0.model == model } }
@@ -68,6 +70,7 @@ extension FakeReplicate {
                 ("files", .array(files.map(\.json))),
                 ("requests", .object(JSONObject(requests.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) }))),
                 ("faults", .array(faults.map(\.json))),
+                ("throttled", .integer(Int64(throttled))),
             ]))
         }
     }

@@ -89,5 +89,15 @@ struct MediaChunkJoinTests {
         #expect(try await frames(output) == 300)
         let info = try await ffmpeg.probe(output)
         #expect(abs((info.video?.duration ?? 0) - 12) <= 0.04 + 1e-6)
+
+        // Navy (0, 0, 128) until frame 90, then 20 frames fading to maroon (128, 0, 0), which is pure
+        // from frame 110. Measured below the moving box.
+        let below = "iw:ih/2:0:ih/2"
+        let navy = try await TestMedia.frameColor(output, frame: 85, crop: below)
+        let middle = try await TestMedia.frameColor(output, frame: 100, crop: below)
+        let maroon = try await TestMedia.frameColor(output, frame: 115, crop: below)
+        #expect(navy[0] < 16 && navy[2] > 112, "frame 85 is not navy: \(navy)")
+        #expect(maroon[0] > 112 && maroon[2] < 16, "frame 115 is not maroon: \(maroon)")
+        #expect((40...88).contains(middle[0]) && (40...88).contains(middle[2]), "frame 100 is not a blend of both: \(middle)")
     }
 }

@@ -77,6 +77,20 @@ public enum TestMedia {
 }
 
 extension TestMedia {
+    /// The mean colour (red, green, blue, 0…255) of frame `index` (from 0) of `url`'s first video
+    /// stream within `crop` (ffmpeg's `w:h:x:y`, expressions allowed).
+    public static func frameColor(_ url: URL, frame index: Int, crop: String = "iw:ih:0:0") async throws -> [Int] {
+        let pixel = FileManager.default.temporaryDirectory.appendingPathComponent("frame-\(UUID().uuidString).rgb")
+        defer { try? FileManager.default.removeItem(at: pixel) }
+        try await ffmpeg.run([
+            "-i", url.path, "-map", "0:v:0", "-vf", "select=eq(n\\,\(index)),crop=\(crop),scale=1:1:flags=area",
+            "-fps_mode", "passthrough", "-frames:v", "1", "-f", "rawvideo", "-pix_fmt", "rgb24", pixel.path,
+        ])
+        let bytes = try Data(contentsOf: pixel)
+        guard bytes.count == 3 else { throw CocoaError(.fileReadCorruptFile, userInfo: [NSFilePathErrorKey: url.path]) }
+        return bytes.map(Int.init)
+    }
+
     /// The MD5 of each decoded frame of the first video stream, in order (ffmpeg's `framemd5`). H.264
     /// is lossy, so equal hashes mean the frames were copied, not encoded again.
     public static func videoFrameHashes(_ url: URL) async throws -> [String] {

@@ -23,11 +23,22 @@ struct DoctorCommand: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
+        // The profile is planned first, so the name column fits its longest stage name.
+        var plan: Result<RenderPlan, any Error>?
+        if let profile {
+            do {
+                let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
+                plan = .success(try service.plan(RenderRequest(profile: profile, subject: subject ?? Subject.demo.name), allowingMissingInputs: true))
+            } catch {
+                plan = .failure(error)
+            }
+        }
+        let width = max(10, (try? plan?.get())?.nodes.map(\.name.count).max() ?? 0)
         var failures = 0
         func report(_ ok: Bool?, _ name: String, _ detail: String) {
             let mark = ok == true ? "ok  " : ok == false ? "FAIL" : "warn"
             if ok == false { failures += 1 }
-            print("\(mark)  \(name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(detail)")
+            print("\(mark)  \(name.padding(toLength: width, withPad: " ", startingAt: 0))  \(detail)")
         }
 
         for tool in ["ffmpeg", "ffprobe"] {
@@ -55,6 +66,9 @@ struct DoctorCommand: AsyncParsableCommand {
 
         let replicate = ReplicateProvider()
         let configuration = replicate.client.configuration
+        if let problem = configuration.settingProblem {
+            report(false, "replicate", problem.message)
+        }
         if !configuration.hasToken {
             report(nil, "token", "REPLICATE_API_TOKEN is not set: only offline profiles can render")
         } else {
@@ -66,24 +80,22 @@ struct DoctorCommand: AsyncParsableCommand {
             }
         }
 
-        if let profile {
-            do {
-                let service = RenderService(registry: BuiltInProviders.registry, profiles: .standard(), home: store.homeURL)
-                let request = RenderRequest(profile: profile, subject: subject ?? Subject.demo.name)
-                let plan = try service.plan(request, allowingMissingInputs: true)
-                report(true, "profile", "\(plan.profile.name) resolves: \(plan.nodes.count) stages")
-                for node in plan.nodes where node.canPreflight {
-                    do {
-                        let context = PreflightContext(stageName: node.name, home: store.homeURL)
-                        _ = try await node.implementation.preflight(node.parameters.dictionary, in: context)
-                        report(true, node.name, "\(node.implementation.id) parameters accepted")
-                    } catch let error as any FarmError {
-                        report(false, node.name, error.message)
-                    }
+        switch plan {
+        case .success(let plan):
+            report(true, "profile", "\(plan.profile.name) resolves: \(plan.nodes.count) stages")
+            for node in plan.nodes where node.canPreflight {
+                do {
+                    let context = PreflightContext(stageName: node.name, home: store.homeURL)
+                    _ = try await node.implementation.preflight(node.parameters.dictionary, in: context)
+                    report(true, node.name, "\(node.implementation.id) parameters accepted")
+                } catch let error as any FarmError {
+                    report(false, node.name, error.message)
                 }
-            } catch let error as any FarmError {
-                report(false, "profile", error.message)
             }
+        case .failure(let error):
+            report(false, "profile", (error as? any FarmError)?.message ?? "\(error)")
+        case nil:
+            break
         }
         if failures > 0 { throw ArgumentParser.ExitCode(ExitStatus.stageFailed) }
     }

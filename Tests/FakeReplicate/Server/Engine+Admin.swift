@@ -55,7 +55,7 @@ extension Engine {
                 predictions: records.filter { $0.kind == .prediction }.map(\.ledgerEntry),
                 trainings: records.filter { $0.kind == .training }.map(\.ledgerEntry),
                 files: state.files.values.sorted { $0.sequence < $1.sequence }.map(\.ledgerEntry),
-                requests: state.requests, faults: state.faultRecords)
+                requests: state.requests, faults: state.faultRecords, throttled: state.throttled)
         }
     }
 

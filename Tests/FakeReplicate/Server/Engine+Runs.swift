@@ -87,6 +87,10 @@ extension Engine {
             }
             for waiter in woken { waiter.resume() }
         }
+        if state.withLock({ $0.faults.abort(for: record.model) }) {
+            finish(id, status: .aborted, error: nil, output: .null)
+            return
+        }
         guard await acquireSlot(id) else { return }
         let started = Date()
         let processing = update(id) { record in

@@ -14,6 +14,8 @@ struct State: Sendable {
     var deliveries: [String: DeliveryRecord] = [:]
     var requests: [String: Int] = [:]
     var faultRecords: [FakeReplicate.Ledger.FaultRecord] = []
+    /// Requests refused with 429 by the rate limits (not by a fault).
+    var throttled = 0
     var faults: FaultBook
     var buckets: [String: TokenBucket] = [:]
     /// Predictions holding a run slot, and those waiting for one (first come, first served).
@@ -129,6 +131,8 @@ final class Engine: Sendable {
             case .slow(let seconds)?: try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
             case .responseLost?: responseLost = true
             case .truncated?: truncate = true
+            case .inputRejected(let field, let description)?:
+                return (Reply.validationFailed([InvalidField(type: "invalid_input", field: field, description: description)]), false)
             case nil: break
             }
         }
@@ -153,6 +157,7 @@ final class Engine: Sendable {
                 switch takeToken(token, bucket: bucket) {
                 case .success(let left): remaining = left
                 case .failure(let retry):
+                    state.withLock { $0.throttled += 1 }
                     var throttled = Reply.throttled(retryAfter: retry.seconds)
                     throttled.headers += [("ratelimit-remaining", "0"), ("ratelimit-reset", "\(retry.seconds)")]
                     return (throttled, false)
