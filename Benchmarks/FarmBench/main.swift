@@ -15,7 +15,8 @@ import ReplicateProvider
 
 let usage = """
     usage: farm-bench [--scale F] [--batch N] [--batch-scale F] [--figures LIST]
-      defaults: --scale 0.2 --batch 50 --batch-scale 0.25 --figures 1,2,3,4,5,6 (figures 1 and 4 always run)
+      defaults: --scale 0.2 --batch 50 --batch-scale 0.25 --figures 1,2,3,4,5,6
+      (figures 1 and 4 and the start-up half of 6 always run: they are quick, and 2 and 3 compare against 1)
     """
 var scale = 0.2
 var batchSize = 50
