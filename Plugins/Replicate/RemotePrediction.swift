@@ -122,8 +122,12 @@ package struct RemotePrediction {
             if !tail.isEmpty { message += "\nlast log lines:\n" + tail.map { "  \($0)" }.joined(separator: "\n") }
             if let web = done.webURL { message += "\nsee \(web)" }
             throw StageFailure(message, hint: "a re-run tries again; check the stage's inputs if it keeps failing")
-        case .canceled, .aborted:
-            throw StageFailure("prediction \(done.id) of \(done.model) was \(done.status.rawValue) on Replicate",
+        case .canceled:
+            // Someone stopped it on purpose (its web page, another client): not retried on its own.
+            throw StageFailure("prediction \(done.id) of \(done.model) was canceled on Replicate",
+                               hint: "run the same command again to make a new one", mayRetry: false)
+        case .aborted:
+            throw StageFailure("prediction \(done.id) of \(done.model) was aborted on Replicate",
                                hint: "run the same command again to make a new one")
         case .starting, .processing:
             preconditionFailure("wait returns terminal predictions only")

@@ -220,6 +220,27 @@ import Testing
         #expect(error?.isSurelyNotSent == true)
     }
 
+    /// Certificates are verified: an HTTPS server with a self-signed certificate (made here by
+    /// openssl for 127.0.0.1) is refused before any request is sent.
+    @Test func aSelfSignedCertificateIsRefused() async throws {
+        let folder = try TemporaryDirectory()
+        defer { folder.remove() }
+        let certificate = folder.file("cert.pem"), key = folder.file("key.pem")
+        let made = try await ProcessRunner.run("openssl", [
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key.path, "-out", certificate.path,
+        ])
+        try #require(made.status == 0, "openssl: \(made.standardError)")
+        let tlsServer = try await TestHTTPServer.start(tls: (certificate, key))
+        defer { tlsServer.stop() }
+        let request = HTTPRequest(method: "POST", url: URL(string: "https://127.0.0.1:\(tlsServer.port)/echo")!, headers: [auth], body: .json([:]))
+        let error = await HTTPTesting.expectHTTPError { _ = try await client.send(request) }
+        guard case .tls(_, let reason) = error else { Issue.record("got \(String(describing: error))"); return }
+        #expect(reason.lowercased().contains("certificate"), "\(reason)")
+        #expect(error?.isSurelyNotSent == true)
+        #expect(!"\(String(describing: error))".contains(HTTPTesting.secretToken))
+    }
+
     @Test func slowAnswerTimesOut() async throws {
         var request = HTTPRequest(url: server.url("/slow/5"), headers: [auth], timeout: .milliseconds(500))
         request.connectTimeout = .seconds(2)

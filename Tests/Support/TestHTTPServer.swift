@@ -23,11 +23,13 @@ public final class TestHTTPServer: Sendable {
         .appendingPathComponent("Fixtures/test_http_server.py")
 
     /// Starts a server; `files` is served under `/files/`, `routes` is a JSON file of canned
-    /// responses (see the script). Waits (off the cooperative pool) until it listens.
-    public static func start(files: URL? = nil, routes: URL? = nil) async throws -> TestHTTPServer {
+    /// responses (see the script), `tls` makes it serve HTTPS with that PEM certificate and key.
+    /// Waits (off the cooperative pool) until it listens.
+    public static func start(files: URL? = nil, routes: URL? = nil, tls: (certificate: URL, key: URL)? = nil) async throws -> TestHTTPServer {
         var arguments = [script.path]
         if let files { arguments += ["--files", files.path] }
         if let routes { arguments += ["--routes", routes.path] }
+        if let tls { arguments += ["--tls", tls.certificate.path, tls.key.path] }
         if ProcessInfo.processInfo.environment["FARM_TEST_HTTP_VERBOSE"] != nil { arguments.append("--verbose") }
         let launch = arguments
         return try await withCheckedThrowingContinuation { continuation in

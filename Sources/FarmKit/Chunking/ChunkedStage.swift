@@ -200,7 +200,8 @@ public struct ChunkedStage: RenderStage {
                             return (index, .success(Chunk(unit: made, video: video, info: try await context.ffmpeg.probe(video.path).video)))
                         } catch {
                             let badInput = (error as? any FarmError)?.exitCode == ExitStatus.badInput
-                            guard attempt < retries, !badInput, !Task.isCancelled else { return (index, .failure(error)) }
+                            let declined = (error as? StageFailure)?.mayRetry == false
+                            guard attempt < retries, !badInput, !declined, !Task.isCancelled else { return (index, .failure(error)) }
                             attempt += 1
                             context.log("\(label) failed (\(error)); trying it again alone (\(attempt)/\(retries))")
                         }

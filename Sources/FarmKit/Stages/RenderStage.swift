@@ -109,11 +109,15 @@ public struct StageFailure: Error, Sendable, CustomStringConvertible {
     public let hint: String?
     /// True when the input itself is bad (exit code 2) rather than the work failing (exit code 1).
     public let isBadInput: Bool
+    /// False when trying again on its own would go against someone's decision (a prediction
+    /// cancelled on Replicate): the host does not retry such a failure within the render.
+    public let mayRetry: Bool
 
-    public init(_ message: String, hint: String? = nil, isBadInput: Bool = false) {
+    public init(_ message: String, hint: String? = nil, isBadInput: Bool = false, mayRetry: Bool = true) {
         self.message = message
         self.hint = hint
         self.isBadInput = isBadInput
+        self.mayRetry = mayRetry
     }
 
     public var description: String { message }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A loopback HTTP/1.1 server for farm's tests (Python 3 stdlib only).
 
-Usage: test_http_server.py [--port 0] [--files DIR] [--routes FILE] [--verbose]
+Usage: test_http_server.py [--port 0] [--files DIR] [--routes FILE] [--tls CERT KEY] [--verbose]
 
 Binds 127.0.0.1 only, prints the chosen port on stdout (one line), then serves until killed or
 until its stdin reaches end-of-file (so it dies with the test process that started it).
@@ -34,6 +34,8 @@ Connections are kept alive (HTTP/1.1). Routes (any method unless noted):
                   "body": "<html>…</html>" | "body_file": "relative/to/FILE/or/absolute",
                   "delay": 0.0, "method": "GET"}}
 Canned routes are matched before the built-in ones.
+
+--tls CERT KEY serves HTTPS with that certificate (PEM) instead of plain HTTP.
 """
 
 import argparse
@@ -369,6 +371,7 @@ def main():
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--files")
     parser.add_argument("--routes")
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
     Handler.files_dir = args.files
@@ -378,6 +381,11 @@ def main():
             Handler.routes = json.load(f)
         Handler.routes_dir = os.path.dirname(os.path.abspath(args.routes))
     server = Server(("127.0.0.1", args.port), Handler)
+    if args.tls:
+        import ssl
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls[0], args.tls[1])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
     print(server.server_address[1], flush=True)
     server.serve_forever()
