@@ -128,7 +128,7 @@ def work(msg):
     elif stage == "steady":
         for step in range(30):
             send({"type": "progress", "id": run_id, "fraction": step / 30, "message": f"step {step}"})
-            time.sleep(0.1)
+            time.sleep(0.3)
         with open(out, "w") as f:
             f.write("steady")
         send({"type": "result", "id": run_id, "outputs": {"out": out}})
