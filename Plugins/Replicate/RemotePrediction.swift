@@ -56,11 +56,39 @@ package struct RemotePrediction {
         }
         try await client.validate(input, for: model)
         context.progress(nil, "creating a prediction of \(model.model)")
-        try await context.remember(Self.journalKey, Self.pendingPrefix + String(Int(Date().timeIntervalSince1970)))
-        let created = try await client.createPrediction(runnable, input: input)
+        let markedAt = Date()
+        try await context.remember(Self.journalKey, Self.pendingPrefix + String(Int(markedAt.timeIntervalSince1970)))
+        let created: Prediction
+        do {
+            created = try await client.createPrediction(runnable, input: input)
+        } catch {
+            if Task.isCancelled || error is CancellationError {
+                await interruptedWhileCreating(runnable, input: input, markedAt: markedAt, in: context)
+            }
+            throw error
+        }
         try await context.remember(Self.journalKey, created.id)
         context.log("prediction \(created.id) of \(model) created (\(created.status.rawValue))")
         return try await finish(created, in: context)
+    }
+
+    /// Ctrl-C came while Replicate held the create request's answer (`Prefer: wait`): the
+    /// prediction may be running already without farm knowing its id. Leaving it needs nothing
+    /// (the journal's pending mark lets a resumed run find it); cancelling must find it first.
+    private func interruptedWhileCreating(_ model: ModelReference, input: JSONObject, markedAt: Date, in context: StageContext) async {
+        guard InterruptPolicy.effective == .cancel else {
+            context.log("left the prediction of \(model.model) being created running on Replicate")
+            return
+        }
+        // Not part of the cancelled task, so the requests are really sent.
+        let client = self.client
+        let earliest = markedAt.addingTimeInterval(-client.configuration.clockSkew)
+        let cancelled = await Task.detached { () -> String? in
+            guard let found = try? await client.recentPrediction(of: model, input: input, createdAfter: earliest) else { return nil }
+            await client.cancel(id: found.id)
+            return found.id
+        }.value
+        if let cancelled { context.log("cancelled prediction \(cancelled)") }
     }
 
     /// Picks up a journalled prediction; nil when a new one must be made.

@@ -186,7 +186,7 @@ final class RemoteStages: Sendable {
         var runID: String?
         var remote: Set<String> = []
         var running: [String] = []
-        /// Remote stages that ended interrupted.
+        /// Remote stages interrupted while running.
         var interrupted: [String] = []
     }
 
@@ -199,9 +199,11 @@ final class RemoteStages: Sendable {
                 state.runID = runID
                 state.remote = Set(stages.filter { $0.provider == "replicate" }.map(\.name))
             case .stage(let name, let status, _, _) where state.remote.contains(name):
+                // Only a stage that ran has remote work to leave or cancel (not one still waiting).
+                let wasRunning = state.running.contains(name)
                 state.running.removeAll { $0 == name }
                 if status == .running { state.running.append(name) }
-                if status == .interrupted { state.interrupted.append(name) }
+                if status == .interrupted, wasRunning { state.interrupted.append(name) }
             default: break
             }
         }
