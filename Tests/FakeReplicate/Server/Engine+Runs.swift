@@ -144,6 +144,8 @@ extension Engine {
             }
         }
         if Task.isCancelled { return }
+        // A model that ran late (a loaded machine made the media slowly) still logs its last step.
+        if shown < steps { job.log(Self.progressBar(steps, of: steps)) }
 
         let output = deliver(outcome.produced, for: id)
         finish(id, status: .succeeded, error: nil, output: output)
