@@ -14,13 +14,13 @@ import Testing
     static let train = VividTrainEndToEndTests.train.filter { $0 != "--json" }
     static let question = "cancel or leave? [c/L] "
 
-    /// Both trainers take 1 + 300 s at full scale: about 9 s here, long enough to be interrupted and
-    /// answered while they run, short enough to wait out on resume.
+    /// Both trainers take 1 + 1000 s at full scale: about 30 s here, long enough to be interrupted
+    /// and answered while they run on a heavily loaded machine, short enough to wait out on resume.
     static func start() async throws -> VividSandbox {
         try await VividSandbox.start {
             $0.latencyScale = 0.03
-            $0.latencies["replicate/train-rvc-model"] = FakeReplicate.Latency(startup: 1, base: 300)
-            $0.latencies["replicate/fast-flux-trainer"] = FakeReplicate.Latency(startup: 1, base: 300)
+            $0.latencies["replicate/train-rvc-model"] = FakeReplicate.Latency(startup: 1, base: 1000)
+            $0.latencies["replicate/fast-flux-trainer"] = FakeReplicate.Latency(startup: 1, base: 1000)
         }
     }
 

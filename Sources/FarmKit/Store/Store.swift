@@ -92,11 +92,17 @@ public final class Store: Sendable {
         do {
             let pool = try DatabasePool(path: file.path, configuration: configuration)
             let migrator = StoreSchema.migrator
-            do {
-                try migrator.migrate(pool)
-            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR {
-                // Another process opening a fresh store may have applied the same migration first.
-                try migrator.migrate(pool)
+            // Another process opening a fresh store may apply a migration between this one's look
+            // at what is applied and its own attempt (its table then exists already): look again.
+            // Every such failure means another process made progress, so this ends.
+            var attempts = 0
+            while true {
+                do {
+                    try migrator.migrate(pool)
+                    break
+                } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR && attempts < 20 {
+                    attempts += 1
+                }
             }
             return pool
         } catch let error as DatabaseError {

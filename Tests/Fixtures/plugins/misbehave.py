@@ -126,9 +126,9 @@ def work(msg):
             f.write(f"nap {run_id}")
         send({"type": "result", "id": run_id, "outputs": {"out": out}, "metadata": {"started": started, "ended": time.time()}})
     elif stage == "steady":
-        for step in range(30):
-            send({"type": "progress", "id": run_id, "fraction": step / 30, "message": f"step {step}"})
-            time.sleep(0.3)
+        for step in range(50):
+            send({"type": "progress", "id": run_id, "fraction": step / 50, "message": f"step {step}"})
+            time.sleep(0.5)
         with open(out, "w") as f:
             f.write("steady")
         send({"type": "result", "id": run_id, "outputs": {"out": out}})
