@@ -130,7 +130,9 @@ extension FakeReplicateSuite {
             defer { Task { await fake.stop() } }
             let flux = "/models/black-forest-labs/flux-dev-lora/predictions"
             let body: JSON = ["input": ["prompt": "x", "megapixels": "0.25"]]
-            let first = try #require(try await fake.api.post(flux, body, headers: ["Cancel-After": "6s"])["id"]?.stringValue)
+            // The queued one's deadline (5 s) comes well before the running one's (10 s), even when
+            // a loaded machine makes the second create a few seconds late.
+            let first = try #require(try await fake.api.post(flux, body, headers: ["Cancel-After": "10s"])["id"]?.stringValue)
             try await Task.sleep(for: .milliseconds(300))
             let queued = try await fake.api.post(flux, body, headers: ["Cancel-After": "5"])
             #expect(queued["deadline"]?.stringValue != nil)
